@@ -1,0 +1,272 @@
+"""Every default from DOMAIN.md that staff may change, and how the 设置 sheet spells it.
+
+``SETTING_ROWS`` is the single list: the build writes it to the 设置 sheet, ``Settings.from_rows``
+reads the sheet back (unknown or bad values become problems and the default stays).
+
+Example::
+
+    >>> s = Settings()
+    >>> s.clock_days, s.urgent_days, s.roll_forward, s.warn_days
+    (7, 1, True, 90)
+    >>> s2, problems = Settings.from_rows([("报修到场天数", "10"), ("到期顺延", "否")])
+    >>> s2.clock_days, s2.roll_forward, problems
+    (10, False, [])
+    >>> s2.season("北京").heat_start
+    (11, 15)
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Iterable, NamedTuple
+
+
+class Season(NamedTuple):
+    """A city's heating and cooling seasons as (month, day) pairs."""
+
+    heat_start: tuple[int, int]
+    heat_end: tuple[int, int]
+    cool_start: tuple[int, int]
+    cool_end: tuple[int, int]
+
+
+DEFAULT_CITY = "默认"
+COOL = ((5, 15), (9, 30))
+
+#: City → season. Beijing's heating 11-15→03-15; several northern cities run 11-01→03-31.
+DEFAULT_SEASONS: dict[str, Season] = {
+    DEFAULT_CITY: Season((11, 15), (3, 15), *COOL),
+    "北京": Season((11, 15), (3, 15), *COOL),
+    "天津": Season((11, 15), (3, 15), *COOL),
+    "石家庄": Season((11, 15), (3, 15), *COOL),
+    "济南": Season((11, 15), (3, 15), *COOL),
+    "郑州": Season((11, 15), (3, 15), *COOL),
+    "西安": Season((11, 15), (3, 15), *COOL),
+    "太原": Season((11, 1), (3, 31), *COOL),
+    "沈阳": Season((11, 1), (3, 31), *COOL),
+    "长春": Season((10, 25), (4, 10), *COOL),
+    "哈尔滨": Season((10, 20), (4, 20), *COOL),
+    "呼和浩特": Season((10, 15), (4, 15), *COOL),
+    "乌鲁木齐": Season((10, 10), (4, 10), *COOL),
+    "兰州": Season((11, 1), (3, 31), *COOL),
+    "银川": Season((11, 1), (3, 31), *COOL),
+    "西宁": Season((10, 15), (4, 15), *COOL),
+}
+
+SATISFACTION_LEVELS = ("很满意", "满意", "基本满意", "不太满意", "不满意")
+
+
+@dataclass(frozen=True)
+class Settings:
+    clock_days: int = 7
+    urgent_days: int = 1
+    structural_days: int = 1
+    roll_forward: bool = True
+    warn_days: int = 90
+    warn_tiers: tuple[int, ...] = (30, 60, 90)
+    long_open_days: int = 90
+    repeat_count: int = 3
+    repeat_months: int = 12
+    design_life: int = 50
+    first_visit_months: int = 1
+    mid_visit_months: int = 6
+    routine_months_large: int = 12
+    routine_months_medium: int = 6
+    routine_months_small: int = 3
+    rainy_visit: tuple[int, int] = (5, 15)
+    heating_visit_months_before: int = 1
+    cooling_visit: tuple[int, int] = (4, 15)
+    expiry_visit_months_before: int = 1
+    ticket_prefix: str = "BX"
+    scores: tuple[int, ...] = (100, 85, 70, 50, 20)
+    seasons: dict[str, Season] = field(default_factory=lambda: dict(DEFAULT_SEASONS))
+
+    def season(self, city: Any) -> Season:
+        """The season table row for ``city``, or the default row when the city is not listed."""
+        key = str(city).strip() if city is not None else ""
+        if key in self.seasons:
+            return self.seasons[key]
+        for name, s in self.seasons.items():  # 北京市 → 北京
+            if name != DEFAULT_CITY and key.startswith(name):
+                return s
+        return self.seasons.get(DEFAULT_CITY, DEFAULT_SEASONS[DEFAULT_CITY])
+
+    def knows_city(self, city: Any) -> bool:
+        key = str(city).strip() if city is not None else ""
+        return any(key == n or (n != DEFAULT_CITY and key.startswith(n)) for n in self.seasons)
+
+    def routine_months(self, size: Any) -> int:
+        return {
+            "大型": self.routine_months_large,
+            "中型": self.routine_months_medium,
+            "小型": self.routine_months_small,
+        }.get(str(size).strip() if size is not None else "", self.routine_months_medium)
+
+    def score(self, level: Any) -> int | None:
+        try:
+            return self.scores[SATISFACTION_LEVELS.index(str(level).strip())]
+        except ValueError:
+            return None
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[Any, Any]]) -> tuple["Settings", list[str]]:
+        """Read (设置项, 值) pairs; returns the settings and a list of Chinese problems."""
+        by_label = {r.label: r for r in SETTING_ROWS}
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        scores = list(cls.scores)
+        for label, raw in rows:
+            label = "" if label is None else str(label).strip()
+            if not label:
+                continue
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue
+            if label.startswith("满意度分值-"):
+                level = label.split("-", 1)[1]
+                if level in SATISFACTION_LEVELS:
+                    try:
+                        scores[SATISFACTION_LEVELS.index(level)] = _int(raw)
+                    except ValueError:
+                        problems.append(f"设置项「{label}」的值「{raw}」不是整数，已按默认值处理")
+                    continue
+            row = by_label.get(label)
+            if row is None:
+                problems.append(f"未知的设置项「{label}」，已忽略")
+                continue
+            try:
+                values[row.attr] = row.parse(raw)
+            except ValueError as e:
+                problems.append(f"设置项「{label}」的值「{raw}」无效（{e}），已按默认值处理")
+        values["scores"] = tuple(scores)
+        return cls(**values), problems
+
+    def with_seasons(self, rows: Iterable[tuple[Any, Any, Any, Any, Any]]) -> tuple["Settings", list[tuple[int, str]]]:
+        """Replace the season table with (城市, 采暖开始, 采暖结束, 供冷开始, 供冷结束) rows.
+
+        Returns the new settings and ``(row index, problem)`` pairs; a bad row is skipped.
+        A blank cooling pair takes the default 05-15→09-30.
+        """
+        seasons = {}
+        problems: list[tuple[int, str]] = []
+        for i, (city, hs, he, cs, ce) in enumerate(rows):
+            if city is None or not str(city).strip():
+                continue
+            try:
+                cool = (parse_month_day(cs or "05-15"), parse_month_day(ce or "09-30"))
+                seasons[str(city).strip()] = Season(parse_month_day(hs), parse_month_day(he), *cool)
+            except ValueError as e:
+                problems.append((i, f"城市「{city}」的采暖/供冷期无效：{e}"))
+        if DEFAULT_CITY not in seasons:
+            seasons[DEFAULT_CITY] = self.seasons.get(DEFAULT_CITY, DEFAULT_SEASONS[DEFAULT_CITY])
+        return dataclasses.replace(self, seasons=seasons), problems
+
+
+def parse_month_day(value: Any) -> tuple[int, int]:
+    """``'11-15'``, ``'11/15'``, ``'11月15日'`` or a date → ``(11, 15)``.
+
+    >>> parse_month_day("3月31日")
+    (3, 31)
+    """
+    import datetime as _dt
+    import re
+
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return (value.month, value.day)
+    m = re.fullmatch(r"\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*", str(value))
+    if not m:
+        raise ValueError(f"应为“月-日”，如 11-15，实为「{value}」")
+    month, day = int(m.group(1)), int(m.group(2))
+    _dt.date(2001, month, day)  # raises ValueError for 02-30 etc. (29 Feb is not a season edge)
+    return (month, day)
+
+
+def _int(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValueError("应为整数")
+    if isinstance(raw, (int,)):
+        v = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        v = int(raw)
+    else:
+        s = str(raw).strip().replace("天", "").replace("个月", "").replace("年", "").replace("次", "")
+        if not s.lstrip("-").isdigit():
+            raise ValueError("应为整数")
+        v = int(s)
+    if v < 0:
+        raise ValueError("不能为负数")
+    return v
+
+
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    s = str(raw).strip().upper()
+    if s in ("是", "Y", "YES", "TRUE", "1", "开", "顺延"):
+        return True
+    if s in ("否", "N", "NO", "FALSE", "0", "关", "不顺延"):
+        return False
+    raise ValueError("应为“是”或“否”")
+
+
+def _tiers(raw: Any) -> tuple[int, ...]:
+    import re
+
+    parts = [p for p in re.split(r"[,，、/\s]+", str(raw).strip()) if p]
+    return tuple(sorted(_int(p) for p in parts))
+
+
+def _md_text(md: tuple[int, int]) -> str:
+    return f"{md[0]:02d}-{md[1]:02d}"
+
+
+def _prefix(raw: Any) -> str:
+    s = str(raw).strip()
+    if not s or len(s) > 8:
+        raise ValueError("前缀应为1到8个字符")
+    return s
+
+
+class SettingRow(NamedTuple):
+    attr: str
+    label: str
+    parse: Any
+    show: Any
+    note: str
+
+
+SETTING_ROWS: tuple[SettingRow, ...] = (
+    SettingRow("clock_days", "报修到场天数", _int, str, "接到报修通知后应到场的天数（示范保修书：7天）"),
+    SettingRow("urgent_days", "紧急到场天数", _int, str, "紧急抢修应到场的天数，按日历日计算，不顺延"),
+    SettingRow("structural_days", "结构安全到场天数", _int, str, "涉及结构安全的报修应到场的天数，按日历日计算，不顺延"),
+    SettingRow("roll_forward", "到期顺延", _bool, lambda v: "是" if v else "否", "期限最后一天是法定休假日的，顺延至其后第一个工作日（民法典第203条）"),
+    SettingRow("warn_days", "到期提醒天数", _int, str, "保修到期前多少天显示“即将到期”"),
+    SettingRow("warn_tiers", "提醒分档", _tiers, lambda v: ",".join(map(str, v)), "统计报表中即将到期的分档（天）"),
+    SettingRow("long_open_days", "长期未结天数", _int, str, "报修超过多少天未完成时提醒"),
+    SettingRow("repeat_count", "重复缺陷次数", _int, str, "同一项目、位置、部位在期间内报修达到此次数时提醒"),
+    SettingRow("repeat_months", "重复缺陷期间月数", _int, str, "重复缺陷的统计期间（月）"),
+    SettingRow("design_life", "默认合理使用年限", _int, str, "项目未填合理使用年限时，地基基础和主体结构的保修期（年）"),
+    SettingRow("first_visit_months", "首次回访月数", _int, str, "交付后第几个月内首次例行回访"),
+    SettingRow("mid_visit_months", "中期回访月数", _int, str, "交付后第几个月中期回访"),
+    SettingRow("routine_months_large", "例行回访间隔-大型", _int, str, "大型项目例行回访间隔（月）"),
+    SettingRow("routine_months_medium", "例行回访间隔-中型", _int, str, "中型项目例行回访间隔（月）"),
+    SettingRow("routine_months_small", "例行回访间隔-小型", _int, str, "小型项目例行回访间隔（月）"),
+    SettingRow("rainy_visit", "雨季前回访日", parse_month_day, _md_text, "屋面、外墙、地下室防水的雨季前回访日（月-日）"),
+    SettingRow("heating_visit_months_before", "采暖期前回访提前月数", _int, str, "采暖期开始前多少个月回访供热系统"),
+    SettingRow("cooling_visit", "供冷期前回访日", parse_month_day, _md_text, "供冷期前回访空调通风的日期（月-日）"),
+    SettingRow("expiry_visit_months_before", "期满前回访提前月数", _int, str, "保修期满前多少个月回访并发保修期满通知"),
+    SettingRow("ticket_prefix", "报修单号前缀", _prefix, str, "新报修单号的前缀，单号形如 BX2026-0001"),
+)
+
+
+def settings_sheet_rows(settings: Settings | None = None) -> list[tuple[str, str, str]]:
+    """The (设置项, 值, 说明) rows the build writes to the 设置 sheet."""
+    s = settings or Settings()
+    rows = [(r.label, r.show(getattr(s, r.attr)), r.note) for r in SETTING_ROWS]
+    for level, score in zip(SATISFACTION_LEVELS, s.scores):
+        rows.append((f"满意度分值-{level}", str(score), "满意度评分（统计报表用）"))
+    return rows
+
+
+def season_sheet_rows(settings: Settings | None = None) -> list[tuple[str, str, str, str, str]]:
+    s = settings or Settings()
+    return [(city, *(_md_text(md) for md in season)) for city, season in s.seasons.items()]

@@ -1,0 +1,281 @@
+"""The workbook's sheet schema: the one place that says which sheets, tables and columns exist.
+
+Every fact about a column is declared here once and used by the build (headers, widths, number
+formats, dropdown validation), by the readers (which Python type a column becomes), by the writers
+(which columns a job may write: ``computed=True``) and by validation (required columns, choices).
+
+Example::
+
+    >>> from pyfuncs.schema import TABLES
+    >>> t = TABLES["repairs"]
+    >>> t.sheet, t.name, t.column("due").header
+    ('报修台账', 'tblRepairs', '应到场日期')
+    >>> [c.header for c in t.computed_columns][:3]
+    ['报修单号', '应到场日期', '状态']
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyfuncs.core.parts import PART_LABELS
+
+# --- value lists (dropdown validation); the exact labels staff pick -------------------------------
+SIZES = ("大型", "中型", "小型")
+YES_NO = ("是", "否")
+URGENCIES = ("一般", "紧急", "涉及结构安全")
+CAUSES = (
+    "施工质量",
+    "施工方采购材料",
+    "设计原因",
+    "建设单位采购材料设备",
+    "使用不当",
+    "第三方责任",
+    "不可抗力",
+    "待查",
+)
+REPAIR_STATES = ("待派工", "已到场", "维修中", "已完成", "已验收", "已关闭")
+VISIT_KINDS = ("例行回访", "季节性回访", "技术性回访", "保修期满前回访", "其他回访")
+VISIT_WAYS = ("实地", "电话", "座谈", "问卷")
+SATISFACTION = ("很满意", "满意", "基本满意", "不太满意", "不满意")
+DAY_TYPES = ("休", "班")
+PLAN_STATES = ("未回访", "已回访", "已取消", "已改期")
+
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table.
+
+    ``kind`` is one of ``text``, ``date``, ``int``, ``number``, ``choice``.
+    ``computed`` columns are written by the jobs; every other column belongs to staff and no job
+    ever writes it (except to fill it where it is blank, when ``fill_blank`` is set).
+    """
+
+    key: str
+    header: str
+    kind: str = "text"
+    width: float = 12
+    choices: tuple[str, ...] | None = None
+    number_format: str | None = None
+    computed: bool = False
+    fill_blank: bool = False
+    required: bool = False
+    comment: str = ""
+
+    @property
+    def format(self) -> str | None:
+        if self.number_format:
+            return self.number_format
+        if self.kind == "date":
+            return DATE_FORMAT
+        if self.kind == "int":
+            return "0"
+        if self.kind == "number":
+            return "#,##0.00"
+        if self.kind == "text":
+            return "@"
+        return None
+
+
+@dataclass(frozen=True)
+class Table:
+    """An Excel table (ListObject) on a sheet, its header row at ``anchor``."""
+
+    key: str
+    sheet: str
+    name: str
+    columns: tuple[Column, ...]
+    anchor: str = "A1"
+    id_column: str | None = None
+
+    def column(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    @property
+    def computed_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.computed or c.fill_blank]
+
+    def by_header(self) -> dict[str, Column]:
+        return {c.header: c for c in self.columns}
+
+
+def _c(key, header, kind="text", width=12, **kw) -> Column:
+    return Column(key=key, header=header, kind=kind, width=width, **kw)
+
+
+PROJECTS = Table(
+    key="projects",
+    sheet="项目台账",
+    name="tblProjects",
+    id_column="project_id",
+    columns=(
+        _c("project_id", "项目编号", width=12, required=True),
+        _c("name", "项目名称", width=28, required=True),
+        _c("client", "建设单位", width=24),
+        _c("city", "所在城市", width=10),
+        _c("size", "项目规模", "choice", 10, choices=SIZES),
+        _c("accepted", "竣工验收日期", "date", 13, required=True),
+        _c("design_life", "合理使用年限", "int", 12, comment="年；空白按设置中的默认值（50年）"),
+        _c("four_new", "四新技术", "choice", 10, choices=YES_NO),
+        _c("manager", "项目经理", width=10),
+        _c("visit_owner", "回访负责人", width=10),
+        _c("contact", "联系人", width=10),
+        _c("phone", "联系电话", width=14),
+        _c("note", "备注", width=24),
+    ),
+)
+
+TERMS = Table(
+    key="terms",
+    sheet="保修条款",
+    name="tblTerms",
+    columns=(
+        _c("project_id", "项目编号", width=12, required=True),
+        _c("part", "保修部位", "choice", 18, choices=PART_LABELS, required=True),
+        _c("term", "约定保修期", width=12, comment="如 5年、18个月、2个采暖期；空白按法定最低期限"),
+        _c("start", "起算日期", "date", 12, comment="空白按项目的竣工验收日期"),
+        _c("end", "到期日期", "date", 12, computed=True),
+        _c("status", "保修状态", width=10, computed=True),
+        _c("hint", "提示", width=40, computed=True),
+    ),
+)
+
+REPAIRS = Table(
+    key="repairs",
+    sheet="报修台账",
+    name="tblRepairs",
+    id_column="ticket_id",
+    columns=(
+        _c("ticket_id", "报修单号", width=14, fill_blank=True),
+        _c("project_id", "项目编号", width=12, required=True),
+        _c("notice", "报修日期", "date", 12, required=True),
+        _c("reporter", "报修人", width=10),
+        _c("phone", "联系电话", width=14),
+        _c("part", "保修部位", "choice", 18, choices=PART_LABELS),
+        _c("place", "具体位置", width=18),
+        _c("problem", "问题描述", width=30),
+        _c("urgency", "紧急程度", "choice", 12, choices=URGENCIES),
+        _c("cause", "原因分类", "choice", 16, choices=CAUSES),
+        _c("due", "应到场日期", "date", 12, computed=True),
+        _c("arrival", "到场日期", "date", 12),
+        _c("done", "完成日期", "date", 12),
+        _c("accepted", "验收日期", "date", 12),
+        _c("signed", "用户签认", "choice", 10, choices=YES_NO),
+        _c("state", "状态", "choice", 10, choices=REPAIR_STATES, fill_blank=True),
+        _c("in_warranty", "是否在保", "choice", 10, choices=YES_NO, computed=True),
+        _c("payer", "费用承担", width=22, computed=True),
+        _c("overdue", "超期天数", "int", 10, computed=True),
+        _c("cost", "维修费用", "number", 12),
+        _c("note", "备注", width=24),
+        _c("flags", "提醒", width=30, computed=True),
+        _c("visit_ref", "来源回访", width=16, computed=True),
+    ),
+)
+
+VISITS = Table(
+    key="visits",
+    sheet="回访记录",
+    name="tblVisits",
+    columns=(
+        _c("date", "回访日期", "date", 12, required=True),
+        _c("project_id", "项目编号", width=12, required=True),
+        _c("kind", "回访类型", "choice", 14, choices=VISIT_KINDS),
+        _c("way", "回访方式", "choice", 10, choices=VISIT_WAYS),
+        _c("visitor", "回访人", width=10),
+        _c("met", "受访人", width=10),
+        _c("problems", "发现问题", width=30),
+        _c("satisfaction", "满意度", "choice", 10, choices=SATISFACTION),
+        _c("handling", "处理意见", width=24),
+        _c("ticket_id", "报修单号", width=14, fill_blank=True),
+        _c("next_date", "下次回访日期", "date", 13),
+        _c("note", "备注", width=24),
+        _c("visit_id", "回访编号", width=14, computed=True),
+        _c("registered", "登记状态", width=16, computed=True),
+    ),
+)
+
+HOLIDAYS = Table(
+    key="holidays",
+    sheet="节假日",
+    name="tblHolidays",
+    columns=(
+        _c("date", "日期", "date", 12, required=True),
+        _c("type", "类型", "choice", 8, choices=DAY_TYPES, required=True),
+        _c("note", "说明", width=30),
+    ),
+)
+
+SETTINGS = Table(
+    key="settings",
+    sheet="设置",
+    name="tblSettings",
+    columns=(
+        _c("name", "设置项", width=22, required=True),
+        _c("value", "值", width=16),
+        _c("note", "说明", width=50),
+    ),
+)
+
+SEASONS = Table(
+    key="seasons",
+    sheet="设置",
+    name="tblSeasons",
+    anchor="E1",
+    columns=(
+        _c("city", "城市", width=10, required=True),
+        _c("heat_start", "采暖期开始", width=11, comment="月-日，如 11-15"),
+        _c("heat_end", "采暖期结束", width=11),
+        _c("cool_start", "供冷期开始", width=11),
+        _c("cool_end", "供冷期结束", width=11),
+    ),
+)
+
+PLAN = Table(
+    key="plan",
+    sheet="回访计划{year}",
+    name="tblPlan{year}",
+    columns=(
+        _c("seq", "序号", "int", 6, computed=True),
+        _c("date", "计划日期", "date", 12, computed=True),
+        _c("project_id", "项目编号", width=11, computed=True),
+        _c("name", "项目名称", width=24, computed=True),
+        _c("client", "建设单位", width=20, computed=True),
+        _c("contact", "联系人", width=9, computed=True),
+        _c("phone", "联系电话", width=13, computed=True),
+        _c("kind", "回访类型", width=22, computed=True),
+        _c("parts", "涉及部位", width=30, computed=True),
+        _c("way", "回访方式", "choice", 9, choices=VISIT_WAYS, fill_blank=True),
+        _c("owner", "负责人", width=9, fill_blank=True),
+        _c("state", "状态", "choice", 9, choices=PLAN_STATES, fill_blank=True),
+        _c("actual", "实际回访日期", "date", 12),
+        _c("note", "备注", width=20),
+    ),
+)
+
+#: Data tables that every workbook has, in sheet order.
+TABLES: dict[str, Table] = {
+    t.key: t for t in (PROJECTS, TERMS, REPAIRS, VISITS, HOLIDAYS, SETTINGS, SEASONS)
+}
+#: Sheet order of the built workbook (the plan sheets are added by the plan job).
+SHEET_ORDER = ("项目台账", "保修条款", "报修台账", "回访记录", "节假日", "设置", "统计")
+REPORT_SHEET = "统计"
+CONF_SHEET = "xlwings.conf"
+
+
+def plan_table(year: int) -> Table:
+    """The plan table for one year: sheet ``回访计划2026``, table ``tblPlan2026``."""
+    return Table(
+        key="plan",
+        sheet=PLAN.sheet.format(year=year),
+        name=PLAN.name.format(year=year),
+        columns=PLAN.columns,
+        anchor="A3",
+    )
