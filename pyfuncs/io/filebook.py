@@ -1,0 +1,407 @@
+"""A workbook file through openpyxl: the ``aftercare`` command's and the tests' :class:`Book`.
+
+Loads with ``keep_vba=True`` (the VBA project and the ribbon part are carried over), ``rich_text``
+(staff's formatted text survives) and keeps every cell the job does not write exactly as it was.
+Formula cells are read as their cached value (through python-calamine) when the file has one.
+
+Saving goes through :func:`pyfuncs.io.safe.safe_save` and then :func:`repair_package`, which puts
+back any package part openpyxl dropped (e.g. the Office 2010 ribbon ``customUI14.xml`` and its
+relationship), so the saved file has every part of the original.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import posixpath
+import re
+import sys
+import zipfile
+from copy import copy
+from pathlib import Path
+from typing import Any
+
+from pyfuncs.io.book import Book, BookError, Ref, format_ref, parse_ref, to_cell
+from pyfuncs.io.safe import Refused, check_file, job_lock, safe_save, KEEP_BACKUPS
+
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
+class Formula(str):
+    """A value to be written as a formula (plain strings are always written as text)."""
+
+
+class FileBook(Book):
+    def __init__(self, wb, path: Path | None = None, *, verbose: bool = False, keep: int = KEEP_BACKUPS):
+        self.wb = wb
+        self.path = Path(path) if path else None
+        self.verbose = verbose
+        self.keep = keep
+        self.dirty = False
+        self._stack = contextlib.ExitStack()
+        self._calamine = None
+        self._cached: dict[str, Any] = {}
+
+    # ---- opening ---------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, lock: bool = True, lock_wait: float = 5.0,
+             verbose: bool = False, keep: int = KEEP_BACKUPS) -> "FileBook":
+        """Open a workbook file for a job. Refuses (:class:`Refused`) a missing, open-in-Excel,
+        encrypted, corrupt or non-workbook file; holds the inter-process lock until ``close``."""
+        p = check_file(path)
+        stack = contextlib.ExitStack()
+        if lock:
+            stack.enter_context(job_lock(p, wait=lock_wait))
+        try:
+            wb = load(p)
+        except BaseException:
+            stack.close()
+            raise
+        book = cls(wb, p, verbose=verbose, keep=keep)
+        book._stack = stack
+        return book
+
+    def close(self) -> None:
+        if self._calamine is not None:
+            with contextlib.suppress(Exception):
+                self._calamine.close()
+            self._calamine = None
+        self._stack.close()
+
+    # ---- sheets ----------------------------------------------------------------------------------
+    def sheet_names(self) -> list[str]:
+        return list(self.wb.sheetnames)
+
+    def _ws(self, sheet: str):
+        try:
+            return self.wb[sheet]
+        except KeyError:
+            raise BookError(f"工作簿中没有工作表「{sheet}」") from None
+
+    def new_sheet(self, name: str, template: str | None = None, index: int | None = None) -> None:
+        old_index = None
+        if name in self.wb.sheetnames:
+            old_index = self.wb.sheetnames.index(name)
+            if template == name:
+                raise ValueError("a sheet cannot be its own template")
+            self.wb.remove(self.wb[name])
+        if template:
+            src = self._ws(template)
+            ws = self.wb.copy_worksheet(src)
+            ws.title = name
+            ws.print_title_rows = src.print_title_rows
+            ws.print_title_cols = src.print_title_cols
+            if src.print_area:
+                ws.print_area = src.print_area
+            ws.oddHeader = copy(src.oddHeader)
+            ws.oddFooter = copy(src.oddFooter)
+            ws.sheet_view.showGridLines = src.sheet_view.showGridLines
+            for dv in src.data_validations.dataValidation:
+                ws.add_data_validation(copy(dv))
+        else:
+            ws = self.wb.create_sheet(name)
+        pos = index if index is not None else old_index
+        if pos is not None:
+            self.wb.move_sheet(ws, offset=pos - self.wb.sheetnames.index(name))
+        self._cached.pop(name, None)
+        self.dirty = True
+
+    def delete_sheet(self, name: str) -> None:
+        if name in self.wb.sheetnames:
+            self.wb.remove(self.wb[name])
+            self._cached.pop(name, None)
+            self.dirty = True
+
+    # ---- reading ---------------------------------------------------------------------------------
+    def extent(self, sheet: str) -> tuple[int, int]:
+        ws = self._ws(sheet)
+        if not ws._cells:
+            return (0, 0)
+        return (ws.max_row, ws.max_column)
+
+    def read(self, sheet: str, ref: Ref) -> list[list[Any]]:
+        ws = self._ws(sheet)
+        t, l, b, r = ref
+        if b < t or r < l:
+            return []
+        out = []
+        formulas = []
+        cells = ws._cells
+        for row in range(t, b + 1):
+            vals = []
+            for col in range(l, r + 1):
+                c = cells.get((row, col))
+                v = None if c is None else c._value
+                if v is not None:
+                    if c.data_type == "f":
+                        formulas.append((row - t, col - l, row, col))
+                    elif not isinstance(v, (str, int, float, bool)) and hasattr(v, "__str__") \
+                            and type(v).__name__ == "CellRichText":
+                        v = str(v)
+                    elif type(v).__name__ in ("ArrayFormula", "DataTableFormula"):
+                        formulas.append((row - t, col - l, row, col))
+                vals.append(v)
+            out.append(vals)
+        if formulas:
+            for i, j, row, col in formulas:
+                out[i][j] = self._cached_value(sheet, row, col)
+        return out
+
+    def _cached_value(self, sheet: str, row: int, col: int) -> Any:
+        """A formula cell's cached result from the file on disk (None if it has none)."""
+        if self.path is None or not self.path.exists():
+            return None
+        if sheet not in self._cached:
+            grid = None
+            try:
+                from python_calamine import CalamineWorkbook
+
+                if self._calamine is None:
+                    self._calamine = CalamineWorkbook.from_path(str(self.path))
+                if sheet in self._calamine.sheet_names:
+                    s = self._calamine.get_sheet_by_name(sheet)
+                    start = s.start or (0, 0)
+                    grid = (start, s.to_python(skip_empty_area=False))
+            except Exception:  # noqa: BLE001 - any trouble: no cached value
+                grid = None
+            self._cached[sheet] = grid
+        grid = self._cached[sheet]
+        if not grid:
+            return None
+        (r0, c0), rows = grid
+        # calamine's grid starts at the sheet's first used cell when skip_empty_area=False? It
+        # starts at A1 in that mode; handle both.
+        i, j = row - 1, col - 1
+        if i < len(rows) and j < len(rows[i]):
+            v = rows[i][j]
+            return None if v == "" else v
+        return None
+
+    def table_ref(self, sheet: str, name: str) -> Ref | None:
+        ws = self._ws(sheet)
+        for tbl in ws.tables.values():
+            if tbl.name.lower() == name.lower():
+                return parse_ref(tbl.ref)
+        return None
+
+    def merged(self, sheet: str) -> list[Ref]:
+        ws = self._ws(sheet)
+        return [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+
+    # ---- writing ---------------------------------------------------------------------------------
+    def write(self, sheet: str, top: int, left: int, rows: list[list[Any]],
+              number_formats: list[str | None] | None = None) -> None:
+        from openpyxl.cell.cell import MergedCell
+
+        ws = self._ws(sheet)
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                cell = ws.cell(row=top + i, column=left + j)
+                if isinstance(cell, MergedCell):
+                    continue
+                v = to_cell(v)
+                if isinstance(v, str):
+                    v = _ILLEGAL.sub("", v)
+                cell.value = v
+                if isinstance(v, str) and not isinstance(v, Formula) and v.startswith("="):
+                    cell.data_type = "s"
+                if number_formats is not None and j < len(number_formats):
+                    fmt = number_formats[j]
+                    if fmt and v is not None and cell.number_format != fmt:
+                        cell.number_format = fmt
+        self._cached.pop(sheet, None)
+        self.dirty = True
+
+    def resize_table(self, sheet: str, name: str, ref: Ref) -> None:
+        ws = self._ws(sheet)
+        for tbl in ws.tables.values():
+            if tbl.name.lower() == name.lower():
+                new = format_ref(ref)
+                if tbl.ref != new:
+                    tbl.ref = new
+                    if tbl.autoFilter is not None:
+                        tbl.autoFilter.ref = new
+                    self.dirty = True
+                return
+        raise BookError(f"工作表「{sheet}」中没有表格 {name}")
+
+    def add_table(self, sheet: str, name: str, ref: Ref, style: str = "TableStyleMedium2") -> None:
+        from openpyxl.worksheet.table import Table, TableStyleInfo
+
+        ws = self._ws(sheet)
+        for tname in list(ws.tables):
+            if tname.lower() == name.lower():
+                del ws.tables[tname]
+        t, l, b, r = ref
+        # header cells must be unique non-empty text
+        seen = set()
+        for col in range(l, r + 1):
+            c = ws.cell(row=t, column=col)
+            h = "" if c.value is None else str(c.value)
+            base, k = h or f"列{col}", 1
+            while h in seen or not h:
+                k += 1
+                h = f"{base}{k}"
+            if h != c.value:
+                c.value = h
+            seen.add(h)
+        tbl = Table(displayName=name, ref=format_ref(ref))
+        tbl.tableStyleInfo = TableStyleInfo(name=style, showRowStripes=True)
+        ws.add_table(tbl)
+        self.dirty = True
+
+    def page_setup(self, sheet: str, *, landscape: bool = False, repeat_rows: str | None = None,
+                   fit_width: bool = True, paper: str = "A4") -> None:
+        ws = self._ws(sheet)
+        ws.page_setup.orientation = "landscape" if landscape else "portrait"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4 if paper == "A4" else ws.page_setup.paperSize
+        if repeat_rows:
+            ws.print_title_rows = repeat_rows
+        if fit_width:
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 0
+        self.dirty = True
+
+    def set_column_widths(self, sheet: str, widths: dict[int, float]) -> None:
+        from openpyxl.utils import get_column_letter
+
+        ws = self._ws(sheet)
+        for col, w in widths.items():
+            ws.column_dimensions[get_column_letter(col)].width = w
+        self.dirty = True
+
+    def set_status(self, text: str | None) -> None:
+        if self.verbose and text:
+            print(text, file=sys.stderr)
+
+    @property
+    def native(self):
+        return self.wb
+
+    # ---- saving ------------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike | None = None) -> Path | None:
+        """Save safely over the original (or to ``path``); returns the backup's path, if any."""
+        target = Path(path) if path else self.path
+        if target is None:
+            raise BookError("没有保存路径")
+        original = self.path if self.path and self.path.exists() else None
+
+        def write(tmp: Path) -> None:
+            self.wb.save(tmp)
+            if original is not None:
+                repair_package(original, tmp)
+
+        bak = safe_save(target, write, keep=self.keep)
+        self.dirty = False
+        return bak
+
+
+def load(path: Path):
+    """openpyxl load with everything kept; turns library errors into a Chinese :class:`Refused`."""
+    import warnings
+
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return load_workbook(path, keep_vba=True, keep_links=True, rich_text=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as e:
+        raise Refused(f"无法读取工作簿「{Path(path).name}」：{type(e).__name__}: {e}") from e
+    except Exception as e:  # noqa: BLE001 - corrupt xml etc.
+        raise Refused(f"无法读取工作簿「{Path(path).name}」（文件可能已损坏）：{e}") from e
+
+
+# ---- package repair ----------------------------------------------------------------------------
+_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+
+
+def _root_rels(z: zipfile.ZipFile) -> list[dict[str, str]]:
+    from defusedxml import ElementTree as ET
+
+    try:
+        root = ET.fromstring(z.read("_rels/.rels"))
+    except KeyError:
+        return []
+    return [dict(el.attrib) for el in root if el.tag.endswith("Relationship")]
+
+
+def _part(target: str) -> str:
+    return posixpath.normpath(target.lstrip("/"))
+
+
+def repair_package(original: Path, saved: Path) -> list[str]:
+    """Put back package-level parts (root relationships and their parts, e.g. the ribbon
+    ``customUI/customUI.xml`` / ``customUI14.xml`` and its images) that the save dropped.
+
+    Returns the names of the parts restored (empty when nothing was missing; the file is then
+    left as saved)."""
+    from xml.sax.saxutils import quoteattr
+
+    with zipfile.ZipFile(original) as zo:
+        orels = _root_rels(zo)
+        onames = set(zo.namelist())
+        with zipfile.ZipFile(saved) as zs:
+            srels = _root_rels(zs)
+            snames = set(zs.namelist())
+            have_targets = {_part(r.get("Target", "")) for r in srels}
+            missing_rels = [r for r in orels
+                            if _part(r.get("Target", "")) not in have_targets
+                            and _part(r.get("Target", "")) in onames
+                            and r.get("TargetMode") != "External"]
+            if not missing_rels:
+                return []
+            add_parts: set[str] = set()
+            for r in missing_rels:
+                p = _part(r["Target"])
+                folder = p.split("/")[0] + "/"
+                if p not in snames:
+                    add_parts.add(p)
+                # the part's own relationships and what they point to (ribbon images)
+                for n in onames:
+                    if n.startswith(folder) and n not in snames and "/" in p:
+                        add_parts.add(n)
+            ct = zs.read("[Content_Types].xml").decode("utf-8")
+            oct_ = zo.read("[Content_Types].xml").decode("utf-8")
+            # content types: copy Overrides for the restored parts and Defaults for new extensions
+            for n in sorted(add_parts | {_part(r["Target"]) for r in missing_rels}):
+                pn = "/" + n
+                if f'PartName="{pn}"' in ct:
+                    continue
+                m = re.search(r'<Override[^>]*PartName="%s"[^>]*/>' % re.escape(pn), oct_)
+                if m:
+                    ct = ct.replace("</Types>", m.group(0) + "</Types>")
+                else:
+                    ext = n.rsplit(".", 1)[-1].lower()
+                    if not re.search(r'<Default[^>]*Extension="%s"' % re.escape(ext), ct, re.I):
+                        md = re.search(r'<Default[^>]*Extension="%s"[^>]*/>' % re.escape(ext), oct_, re.I)
+                        if md:
+                            ct = ct.replace("</Types>", md.group(0) + "</Types>")
+            rels_xml = zs.read("_rels/.rels").decode("utf-8")
+            used_ids = set(re.findall(r'Id="([^"]+)"', rels_xml))
+            extra = ""
+            for r in missing_rels:
+                rid = r.get("Id", "")
+                k = 1
+                while not rid or rid in used_ids:
+                    rid = f"rIdAftercare{k}"
+                    k += 1
+                used_ids.add(rid)
+                extra += (f"<Relationship Id={quoteattr(rid)} Type={quoteattr(r['Type'])} "
+                          f"Target={quoteattr(r['Target'])}/>")
+            rels_xml = rels_xml.replace("</Relationships>", extra + "</Relationships>")
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zn:
+                for info in zs.infolist():
+                    if info.filename == "[Content_Types].xml":
+                        zn.writestr(info, ct.encode("utf-8"))
+                    elif info.filename == "_rels/.rels":
+                        zn.writestr(info, rels_xml.encode("utf-8"))
+                    else:
+                        zn.writestr(info, zs.read(info.filename))
+                for n in sorted(add_parts):
+                    zn.writestr(zo.getinfo(n), zo.read(n))
+    saved.write_bytes(buf.getvalue())
+    return sorted(add_parts)
