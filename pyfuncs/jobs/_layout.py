@@ -1,0 +1,260 @@
+"""Printable sheet layouts: a small declarative description and its openpyxl renderer.
+
+The generated sheets (the year's plan, the 统计 report, the printed forms) are described as a
+:class:`Layout` — cells with named styles, merges, widths, print setup, row outline levels, native
+charts — and rendered onto a worksheet by :func:`render`. Keeping the description separate from
+openpyxl means the same layout can be rendered by the live-Excel (xlwings) side, and tests can
+assert on the description as well as on the file.
+
+Example::
+
+    >>> lay = Layout("demo", orientation="portrait")
+    >>> lay.put(1, 1, "标题", "title")
+    >>> lay.merge(1, 1, 1, 4)
+    >>> lay.cells[(1, 1)]
+    ('标题', 'title')
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Named cell styles: font size/bold, fill colour, border, alignment, wrap, number format.
+STYLES: dict[str, dict[str, Any]] = {
+    "title": {"size": 16, "bold": True, "align": "center"},
+    "subtitle": {"size": 10, "align": "right"},
+    "company": {"size": 13, "bold": True, "align": "center"},
+    "header": {"bold": True, "fill": "D9E1F2", "border": True, "align": "center", "wrap": True},
+    "cell": {"border": True, "wrap": True, "valign": "center"},
+    "center": {"border": True, "align": "center", "valign": "center"},
+    "date": {"border": True, "align": "center", "format": "yyyy-mm-dd"},
+    "int": {"border": True, "align": "center", "format": "0"},
+    "num1": {"border": True, "align": "center", "format": "0.0"},
+    "pct": {"border": True, "align": "center", "format": "0.0%"},
+    "changed": {"border": True, "wrap": True, "fill": "FCE4D6"},
+    "changed_date": {"border": True, "align": "center", "format": "yyyy-mm-dd", "fill": "FCE4D6"},
+    "subtotal": {"bold": True, "fill": "F2F2F2", "border": True},
+    "section": {"bold": True, "size": 12, "fill": "DDEBF7"},
+    "note": {"size": 9, "italic": True},
+    "label": {"bold": True, "border": True, "align": "center", "valign": "center", "wrap": True, "fill": "F2F2F2"},
+    "value": {"border": True, "wrap": True, "valign": "center"},
+    "box": {"border": True, "wrap": True, "valign": "top"},
+    "sign": {"border": True, "valign": "bottom", "wrap": True},
+    "text": {"wrap": True, "valign": "top"},
+    "right": {"align": "right"},
+    "plain": {},
+}
+
+
+@dataclass
+class ChartSpec:
+    """A native chart. ``data``/``cats`` are (min_col, min_row, max_col, max_row) on the same sheet;
+    the first row of ``data`` holds the series titles."""
+
+    kind: str  # "bar", "col", "line", "bar+line"
+    title: str
+    anchor: str
+    data: tuple[int, int, int, int]
+    cats: tuple[int, int, int, int]
+    y_title: str = ""
+    x_title: str = ""
+    stacked: bool = False
+    width: float = 16.0
+    height: float = 7.5
+    line_data: tuple[int, int, int, int] | None = None  # for "bar+line": series drawn as a line
+    line_axis_title: str = ""
+
+
+@dataclass
+class Layout:
+    name: str
+    orientation: str = "landscape"
+    fit_width: bool = True
+    fit_height: bool = False
+    print_title_rows: str | None = None  # e.g. "3:3"
+    footer: str = "第 &P 页，共 &N 页"
+    header: str = ""
+    margins: tuple[float, float, float, float] = (0.5, 0.5, 0.6, 0.6)  # left, right, top, bottom (inch)
+    center_horizontally: bool = True
+    freeze: str | None = None
+    autofilter: str | None = None
+    cells: dict[tuple[int, int], tuple[Any, str]] = field(default_factory=dict)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    widths: dict[int, float] = field(default_factory=dict)
+    heights: dict[int, float] = field(default_factory=dict)
+    outline: dict[int, int] = field(default_factory=dict)  # row → outline level
+    charts: list[ChartSpec] = field(default_factory=list)
+    print_area: str | None = None
+
+    def put(self, row: int, col: int, value: Any, style: str = "plain") -> None:
+        self.cells[(row, col)] = (value, style)
+
+    def merge(self, r1: int, c1: int, r2: int, c2: int) -> None:
+        if (r1, c1) != (r2, c2):
+            self.merges.append((r1, c1, r2, c2))
+
+    @property
+    def max_row(self) -> int:
+        return max((r for r, _ in self.cells), default=0)
+
+    @property
+    def max_col(self) -> int:
+        return max((c for _, c in self.cells), default=0)
+
+
+# --- openpyxl ---------------------------------------------------------------------------------
+_STYLE_CACHE: dict[str, Any] = {}
+
+
+def _openpyxl_style(name: str):
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    if name in _STYLE_CACHE:
+        return _STYLE_CACHE[name]
+    s = STYLES.get(name, {})
+    thin = Side(style="thin", color="000000")
+    font = Font(name="宋体" if s.get("size", 11) < 13 else "黑体", size=s.get("size", 11),
+                bold=s.get("bold", False), italic=s.get("italic", False))
+    fill = PatternFill("solid", fgColor=s["fill"]) if s.get("fill") else None
+    border = Border(left=thin, right=thin, top=thin, bottom=thin) if s.get("border") else None
+    align = Alignment(horizontal=s.get("align"), vertical=s.get("valign", "center"),
+                      wrap_text=s.get("wrap", False))
+    out = (font, fill, border, align, s.get("format"))
+    _STYLE_CACHE[name] = out
+    return out
+
+
+def render(ws, lay: Layout) -> None:
+    """Write ``lay`` onto the (empty) openpyxl worksheet ``ws``."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    for (r, c), (value, style) in sorted(lay.cells.items()):
+        cell = ws.cell(row=r, column=c)
+        if isinstance(value, dt.datetime):
+            value = value.date() if value.time() == dt.time() else value
+        cell.value = value
+        font, fill, border, align, fmt = _openpyxl_style(style)
+        cell.font = font
+        if fill is not None:
+            cell.fill = fill
+        if border is not None:
+            cell.border = border
+        cell.alignment = align
+        if fmt:
+            cell.number_format = fmt
+        elif isinstance(value, dt.date):
+            cell.number_format = "yyyy-mm-dd"
+    for r1, c1, r2, c2 in lay.merges:
+        # borders on every cell of a merged range so the printed box is closed
+        _, _, border, _, _ = _openpyxl_style(lay.cells.get((r1, c1), (None, "plain"))[1])
+        if border is not None:
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    ws.cell(row=r, column=c).border = border
+        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+    for c, w in lay.widths.items():
+        ws.column_dimensions[get_column_letter(c)].width = w
+    for r, h in lay.heights.items():
+        ws.row_dimensions[r].height = h
+    for r, level in lay.outline.items():
+        ws.row_dimensions[r].outlineLevel = level
+    if lay.outline:
+        ws.sheet_properties.outlinePr.summaryBelow = True
+        ws.sheet_format.outlineLevelRow = max(lay.outline.values())
+
+    ps = ws.page_setup
+    ps.paperSize = ws.PAPERSIZE_A4
+    ps.orientation = lay.orientation
+    if lay.fit_width or lay.fit_height:
+        if ws.sheet_properties.pageSetUpPr is None:
+            ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ps.fitToWidth = 1 if lay.fit_width else 0
+        ps.fitToHeight = 1 if lay.fit_height else 0
+    left, right, top, bottom = lay.margins
+    ws.page_margins.left, ws.page_margins.right = left, right
+    ws.page_margins.top, ws.page_margins.bottom = top, bottom
+    ws.print_options.horizontalCentered = lay.center_horizontally
+    if lay.print_title_rows:
+        ws.print_title_rows = lay.print_title_rows
+    if lay.print_area:
+        ws.print_area = lay.print_area
+    if lay.footer:
+        ws.oddFooter.center.text = lay.footer
+    if lay.header:
+        ws.oddHeader.center.text = lay.header
+    if lay.freeze:
+        ws.freeze_panes = lay.freeze
+    if lay.autofilter:
+        ws.auto_filter.ref = lay.autofilter
+    for ch in lay.charts:
+        ws.add_chart(_openpyxl_chart(ws, ch), ch.anchor)
+
+
+def _openpyxl_chart(ws, spec: ChartSpec):
+    from openpyxl.chart import BarChart, LineChart, Reference
+
+    def ref(t):
+        return Reference(ws, min_col=t[0], min_row=t[1], max_col=t[2], max_row=t[3])
+
+    if spec.kind == "line":
+        chart = LineChart()
+    else:
+        chart = BarChart()
+        chart.type = "bar" if spec.kind == "bar" else "col"
+        if spec.stacked:
+            chart.grouping = "stacked"
+            chart.overlap = 100
+    chart.title = spec.title
+    chart.y_axis.title = spec.y_title or None
+    chart.x_axis.title = spec.x_title or None
+    # openpyxl >= 3.1 hides axes unless told otherwise
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.add_data(ref(spec.data), titles_from_data=True)
+    chart.set_categories(ref(spec.cats))
+    chart.width, chart.height = spec.width, spec.height
+    chart.legend.position = "b"
+    if spec.kind == "bar+line" and spec.line_data:
+        line = LineChart()
+        line.add_data(ref(spec.line_data), titles_from_data=True)
+        line.set_categories(ref(spec.cats))
+        line.y_axis.axId = 200
+        line.y_axis.title = spec.line_axis_title or None
+        line.y_axis.crosses = "max"
+        line.y_axis.delete = False
+        chart += line
+    return chart
+
+
+def replace_sheet(wb, name: str, lay: Layout, index: int | None = None):
+    """Remove sheet ``name`` (if any) from the openpyxl workbook and render ``lay`` in its place."""
+    old_index = None
+    if name in wb.sheetnames:
+        old_index = wb.sheetnames.index(name)
+        _drop_defined_names(wb, name)
+        wb.remove(wb[name])
+    pos = old_index if old_index is not None else (index if index is not None else len(wb.sheetnames))
+    ws = wb.create_sheet(name, pos)
+    render(ws, lay)
+    return ws
+
+
+def clear_sheet(ws) -> None:
+    """Empty an openpyxl worksheet in place: values, styles, merges, charts, outline, print setup."""
+    for rng in list(ws.merged_cells.ranges):
+        ws.unmerge_cells(str(rng))
+    ws._cells.clear()
+    ws._charts.clear()
+    ws._images.clear()
+    ws.row_dimensions.clear()
+    ws.column_dimensions.clear()
+    ws.auto_filter.ref = None
+    ws.freeze_panes = None
+
+
+def _drop_defined_names(wb, sheet: str) -> None:
+    # openpyxl 3.1 keeps print titles/areas on the sheet itself; nothing global to drop.
+    return None

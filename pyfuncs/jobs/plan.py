@@ -1,0 +1,282 @@
+"""生成年度回访计划 (``plan``): the year's callback plan, printed by month.
+
+sheet → typed table → pure function → table → sheet:
+
+1. :func:`missing_terms` — projects with no 保修条款 rows get one row per part (terms blank =
+   statutory defaults); ``run`` appends them.
+2. the core (``warranty_ends`` + ``callbacks.plan_visits``) gives one row per project and month;
+3. :func:`build_plan` joins them with 项目台账 (name, client, contact, phone, 回访负责人);
+4. :func:`merge_plan` carries over what staff wrote on the previous plan (状态, 实际回访日期,
+   负责人, 回访方式, 备注), matched by 项目编号 + month, and keeps vanished rows that hold staff
+   data, marked as changed;
+5. :func:`plan_layout` lays the rows out for print (A4 landscape, fit to width, header row repeated,
+   rows grouped by month with a subtotal row per month, page numbers) and ``run`` writes the sheet
+   ``回访计划YYYY`` (regenerated as a whole: it is a generated sheet).
+
+Decisions: 回访方式 defaults to 实地 for every kind (the seed practice: "回访必须进行实地走访...
+而非仅仅依赖电话沟通", and the 保修期满前回访 hands over the 保修期满通知书); 负责人 defaults to
+the project's 回访负责人, else its 项目经理.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pyfuncs.core.parts import PART_LABELS
+from pyfuncs.jobs import JobOptions, JobResult, Problem
+from pyfuncs.jobs._layout import Layout
+from pyfuncs.schema import plan_table
+
+#: columns of a plan frame (schema keys of the plan table), in sheet order
+PLAN_KEYS = [c.key for c in plan_table(2000).columns]
+STAFF_KEYS = ("way", "owner", "state", "actual", "note")
+DEFAULT_WAY = "实地"
+DEFAULT_STATE = "未回访"
+CHANGE_MARK = "【计划变更：新计划已无此次回访】"
+HEADER_ROW = 3
+FIRST_ROW = 4
+
+
+def _blank(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, str):
+        return not v.strip()
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(v: Any) -> str:
+    return "" if _blank(v) else str(v).strip()
+
+
+def _date(v: Any) -> dt.date | None:
+    if _blank(v):
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return pd.Timestamp(v).date()
+    except (ValueError, TypeError):
+        return None
+
+
+# --- 1. terms rows for projects without any -------------------------------------------------
+def missing_terms(projects: pd.DataFrame, terms: pd.DataFrame) -> pd.DataFrame:
+    """Rows (project_id, part) to append to 保修条款: all ten parts for every project that has
+    no row at all. Projects are taken in ledger order; blank ids are ignored."""
+    have = {_text(p) for p in terms.get("project_id", pd.Series(dtype=object))}
+    rows = []
+    seen = set()
+    for pid in projects.get("project_id", pd.Series(dtype=object)):
+        pid = _text(pid)
+        if not pid or pid in have or pid in seen:
+            continue
+        seen.add(pid)
+        rows.extend({"project_id": pid, "part": part} for part in PART_LABELS)
+    return pd.DataFrame(rows, columns=["project_id", "part"])
+
+
+# --- 3. join the core's visits with the ledger ------------------------------------------------
+def default_owner(project: pd.Series | dict) -> str:
+    return _text(project.get("visit_owner")) or _text(project.get("manager"))
+
+
+def build_plan(visits: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
+    """The fresh plan: one row per (date, project) of ``visits`` (columns date, project_id, kinds,
+    parts) with the ledger's name, client, contact, phone and the defaults for staff columns."""
+    by_id = {}
+    for _, p in projects.iterrows():
+        pid = _text(p.get("project_id"))
+        if pid and pid not in by_id:
+            by_id[pid] = p
+    rows = []
+    for _, v in visits.iterrows():
+        pid = _text(v["project_id"])
+        p = by_id.get(pid, {})
+        rows.append({
+            "seq": None,
+            "date": _date(v["date"]),
+            "project_id": pid,
+            "name": _text(p.get("name")) if len(p) else "",
+            "client": _text(p.get("client")) if len(p) else "",
+            "contact": _text(p.get("contact")) if len(p) else "",
+            "phone": _text(p.get("phone")) if len(p) else "",
+            "kind": _text(v.get("kinds")),
+            "parts": _text(v.get("parts")),
+            "way": DEFAULT_WAY,
+            "owner": default_owner(p) if len(p) else "",
+            "state": DEFAULT_STATE,
+            "actual": None,
+            "note": "",
+        })
+    out = pd.DataFrame(rows, columns=PLAN_KEYS)
+    return _sort(out)
+
+
+def _sort(df: pd.DataFrame) -> pd.DataFrame:
+    key = df["date"].map(lambda d: d or dt.date.max)
+    return (df.assign(_k=key).sort_values(["_k", "project_id"], kind="stable")
+            .drop(columns="_k").reset_index(drop=True))
+
+
+# --- 4. carry staff data over ---------------------------------------------------------------
+def _month(d: Any) -> tuple[int, int] | None:
+    d = _date(d)
+    return (d.year, d.month) if d else None
+
+
+def _strip_mark(note: str) -> str:
+    while note.startswith(CHANGE_MARK):
+        note = note[len(CHANGE_MARK):].lstrip()
+    return note
+
+
+def holds_staff_data(row: pd.Series | dict, owner_default: str = "") -> bool:
+    """Did staff write anything on this plan row (beyond what the plan job fills in)?"""
+    state = _text(row.get("state"))
+    if state and state != DEFAULT_STATE:
+        return True
+    if _date(row.get("actual")) is not None or not _blank(row.get("actual")):
+        return True
+    if _strip_mark(_text(row.get("note"))):
+        return True
+    way = _text(row.get("way"))
+    if way and way != DEFAULT_WAY:
+        return True
+    owner = _text(row.get("owner"))
+    return bool(owner) and owner != owner_default
+
+
+def merge_plan(fresh: pd.DataFrame, old: pd.DataFrame | None,
+               owners: dict[str, str] | None = None) -> pd.DataFrame:
+    """The plan to write: ``fresh`` with the staff columns of ``old`` carried over.
+
+    Rows match on (项目编号, month of 计划日期). A staff value (non-blank) wins over the default.
+    Old rows with no match that hold staff data are kept, their 备注 prefixed with
+    :data:`CHANGE_MARK`, and flagged in the ``changed`` column; old rows without staff data are
+    dropped. A kept row that matches again later loses the mark. The result is sorted by date
+    then project and numbered (序号). Pure and idempotent: merge(merge(f, o), f) == merge(f, o).
+    """
+    owners = owners or {}
+    out = fresh.copy()
+    out["changed"] = False
+    if old is None or old.empty:
+        return _number(out)
+    old = old[old["project_id"].map(_text) != ""]
+    index: dict[tuple[str, tuple[int, int] | None], list[int]] = {}
+    for i, (_, r) in enumerate(old.iterrows()):
+        index.setdefault((_text(r["project_id"]), _month(r["date"])), []).append(i)
+    used: set[int] = set()
+    old_rows = [r for _, r in old.iterrows()]
+    for j in range(len(out)):
+        key = (out.at[j, "project_id"], _month(out.at[j, "date"]))
+        cand = [i for i in index.get(key, []) if i not in used]
+        if not cand:
+            continue
+        i = cand[0]
+        used.add(i)
+        o = old_rows[i]
+        for k in STAFF_KEYS:
+            v = o.get(k)
+            if k == "note":
+                v = _strip_mark(_text(v))
+            if k == "actual":
+                if not _blank(v):
+                    out.at[j, k] = _date(v) or v
+                continue
+            if not _blank(v):
+                out.at[j, k] = _text(v)
+    kept = []
+    for i, o in enumerate(old_rows):
+        if i in used:
+            continue
+        pid = _text(o["project_id"])
+        if not holds_staff_data(o, owners.get(pid, "")):
+            continue
+        row = {k: (None if _blank(o.get(k)) else o.get(k)) for k in PLAN_KEYS}
+        for k in ("project_id", "name", "client", "contact", "phone", "kind", "parts", "way", "owner", "state", "note"):
+            row[k] = _text(o.get(k))
+        row["date"] = _date(o.get("date"))
+        row["actual"] = _date(o.get("actual")) or (None if _blank(o.get("actual")) else o.get("actual"))
+        row["note"] = CHANGE_MARK + _strip_mark(row["note"])
+        row["changed"] = True
+        kept.append(row)
+    if kept:
+        out = pd.concat([out, pd.DataFrame(kept, columns=list(out.columns))], ignore_index=True)
+    return _number(_sort(out))
+
+
+def _number(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.reset_index(drop=True)
+    df["seq"] = range(1, len(df) + 1)
+    return df
+
+
+# --- 5. the printed sheet --------------------------------------------------------------------
+def plan_layout(plan: pd.DataFrame, year: int, today: dt.date) -> Layout:
+    """Title, generated date, header row at A3, rows by month (outline level 1) each followed by a
+    subtotal row (formulas: visits planned / done in the month), A4 landscape, fit to width."""
+    table = plan_table(year)
+    cols = table.columns
+    n = len(cols)
+    lay = Layout(table.sheet, orientation="landscape", fit_width=True,
+                 print_title_rows=f"{HEADER_ROW}:{HEADER_ROW}", freeze=f"A{FIRST_ROW}")
+    lay.put(1, 1, f"{year}年度工程回访计划表", "title")
+    lay.merge(1, 1, 1, n)
+    lay.heights[1] = 30
+    lay.put(2, 1, "说明：按月分组（左侧 1/2 可折叠）；底色标出的行是计划变更后保留的旧计划行。", "note")
+    lay.merge(2, 1, 2, n - 4)
+    lay.put(2, n - 3, f"生成日期：{today.isoformat()}", "subtitle")
+    lay.merge(2, n - 3, 2, n)
+    for c, col in enumerate(cols, start=1):
+        lay.put(HEADER_ROW, c, col.header, "header")
+        lay.widths[c] = col.width
+    lay.heights[HEADER_ROW] = 20
+    r = FIRST_ROW
+    col_of = {col.key: i for i, col in enumerate(cols, start=1)}
+    months = plan["date"].map(lambda d: (d.year, d.month) if d else (9999, 99))
+    for (y, m), group in plan.groupby(months, sort=True):
+        first = r
+        for _, row in group.iterrows():
+            changed = bool(row.get("changed", False))
+            for col in cols:
+                v = row.get(col.key)
+                v = None if _blank(v) else v
+                if col.kind == "date":
+                    style = "changed_date" if changed else "date"
+                elif col.key == "seq":
+                    style = "int" if not changed else "changed"
+                else:
+                    style = "changed" if changed else "cell"
+                lay.put(r, col_of[col.key], v, style)
+            lay.outline[r] = 1
+            r += 1
+        last = r - 1
+        label = f"{m}月" if y != 9999 else "日期不明"
+        pid = col_of["project_id"]
+        state = col_of["state"]
+        from pyfuncs.io.book import col_letter
+
+        count = f'COUNTA({col_letter(pid)}{first}:{col_letter(pid)}{last})'
+        done = f'COUNTIF({col_letter(state)}{first}:{col_letter(state)}{last},"已回访")'
+        for c in range(1, n + 1):
+            lay.put(r, c, None, "subtotal")
+        lay.put(r, col_of["name"], f'="{label}小计：计划"&{count}&"次，已回访"&{done}&"次"', "subtotal")
+        lay.merge(r, col_of["name"], r, col_of["parts"])
+        r += 1
+    lay.put(r, 1, f'="全年合计：计划"&COUNTA({col_letter(col_of["project_id"])}{FIRST_ROW}:'
+                  f'{col_letter(col_of["project_id"])}{max(r - 1, FIRST_ROW)})&"次"', "subtotal")
+    lay.merge(r, 1, r, n)
+    lay.autofilter = f"A{HEADER_ROW}:{col_letter(n)}{max(r - 1, HEADER_ROW)}"
+    return lay
+
+
+from pyfuncs.io.book import col_letter  # noqa: E402  (used above; kept at module level for speed)
