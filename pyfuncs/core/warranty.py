@@ -1,0 +1,318 @@
+"""Warranty terms per part: parsing the contract's term, the statutory floor, the end date, status.
+
+Years and months count like Excel's ``EDATE`` (民法典 arts. 201-202: the start day is not counted,
+the period ends on the same-numbered day of the final month or that month's last day). Seasons
+end on the last day of the Nth complete season that starts after the start date. A contract term
+that ends before the statutory floor is replaced by the floor, with a note on the row.
+
+Example::
+
+    >>> d = lambda s: np.array([s], dtype="datetime64[D]")
+    >>> r = warranty_ends(d("2024-06-30"), ["电气管线"])
+    >>> str(r.ends[0]), r.notes[0]
+    ('2026-06-30', '')
+    >>> r = warranty_ends(d("2024-06-30"), ["供热系统"], cities=["北京"])
+    >>> str(r.ends[0])
+    '2026-03-15'
+    >>> r = warranty_ends(d("2024-02-29"), ["屋面防水"], terms=["3年"])
+    >>> str(r.ends[0]), r.notes[0]
+    ('2029-02-28', '约定保修期3年短于法定最低5年，按法定最低期限计')
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from pyfuncs.core.dates import NAT, add_months, is_blank
+from pyfuncs.core.parts import DEFAULT_TERM, PART_LABELS, STATUTORY, STRUCTURE, Term
+from pyfuncs.core.settings import Season, Settings
+
+IN_WARRANTY, EXPIRING, EXPIRED = "保修中", "即将到期", "已过保"
+
+
+class TermError(ValueError):
+    """A contract term that cannot be read; ``str(e)`` is the Chinese reason."""
+
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_UNITS = (
+    ("个采暖期", "heating"), ("采暖期", "heating"), ("个供暖期", "heating"), ("供暖期", "heating"),
+    ("个采暖季", "heating"), ("采暖季", "heating"),
+    ("个供冷期", "cooling"), ("供冷期", "cooling"), ("个供冷季", "cooling"), ("供冷季", "cooling"),
+    ("个月", "month"), ("月", "month"), ("年", "year"),
+)
+_TERM_RE = re.compile(r"([0-9.]+|[零〇一二两三四五六七八九十]+)\s*(" + "|".join(u for u, _ in _UNITS) + r")")
+
+
+def _cn_number(s: str) -> int:
+    """'十二' → 12, '二十' → 20, '五' → 5."""
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+    n = 0
+    for ch in s:
+        n = n * 10 + _CN_DIGITS[ch]
+    return n
+
+
+def parse_term(value: Any) -> Term | None:
+    """A contract term as staff write it → :class:`Term`; blank → None (use the default).
+
+    A bare number means years.
+
+    >>> parse_term("5年"), parse_term("18个月"), parse_term("两个采暖期"), parse_term(3)
+    (Term(amount=5, unit='year'), Term(amount=18, unit='month'), Term(amount=2, unit='heating'), Term(amount=3, unit='year'))
+    >>> parse_term("1.5年")
+    Term(amount=18, unit='month')
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise TermError(f"保修期无效: {value}")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return _term_from_number(float(value), "year", str(value))
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
+        return _term_from_number(float(text), "year", text)
+    m = _TERM_RE.fullmatch(text.replace(" ", ""))
+    if not m:
+        raise TermError(f"保修期无效: {text}（应写作 5年、18个月、2个采暖期 等）")
+    num, unit_text = m.groups()
+    unit = dict(_UNITS)[unit_text]
+    try:
+        amount = float(num) if num[0].isdigit() or num[0] == "." else float(_cn_number(num))
+    except (ValueError, KeyError):
+        raise TermError(f"保修期无效: {text}") from None
+    return _term_from_number(amount, unit, text)
+
+
+def _term_from_number(amount: float, unit: str, text: str) -> Term:
+    if not math.isfinite(amount) or amount <= 0:
+        raise TermError(f"保修期无效: {text}（应大于0）")
+    if unit == "year" and not amount.is_integer():
+        months = amount * 12
+        if not months.is_integer():
+            raise TermError(f"保修期无效: {text}（年数折合月数应为整数）")
+        return Term(int(months), "month")
+    if not amount.is_integer():
+        raise TermError(f"保修期无效: {text}（应为整数）")
+    if amount > 200 * (12 if unit == "month" else 1):
+        raise TermError(f"保修期无效: {text}（超过200年）")
+    return Term(int(amount), unit)
+
+
+@dataclass
+class WarrantyResult:
+    """Per row: the end date (NaT where unknown), a note ('' if none) and errors by position."""
+
+    ends: np.ndarray
+    notes: np.ndarray  # object array of str
+    errors: dict[int, str] = field(default_factory=dict)
+    terms: np.ndarray | None = None  # the Term applied per row (object array)
+
+
+def season_ends(starts: np.ndarray, count: int | np.ndarray, season: tuple[tuple[int, int], tuple[int, int]]):
+    """End of the ``count``-th complete season that starts after each start date.
+
+    Returns (ends, started_inside): the second flags starts that fall inside a season, whose
+    partial season does not count.
+
+    >>> e, inside = season_ends(np.array(["2024-12-01"], "datetime64[D]"), 2, ((11, 15), (3, 15)))
+    >>> str(e[0]), bool(inside[0])
+    ('2027-03-15', True)
+    """
+    (sm, sd), (em, ed) = season
+    s = np.asarray(starts, dtype="datetime64[D]")
+    year = s.astype("datetime64[Y]").astype(np.int64) + 1970
+    wraps = (em, ed) < (sm, sd)
+
+    def on(y, m, d):
+        return (np.asarray(y - 1970).astype("datetime64[Y]").astype("datetime64[M]")
+                + np.timedelta64(m - 1, "M")).astype("datetime64[D]") + np.timedelta64(d - 1, "D")
+
+    this_start = on(year, sm, sd)
+    first_year = np.where(this_start > s, year, year + 1)
+    end_year = first_year + np.asarray(count, dtype=np.int64) - 1 + (1 if wraps else 0)
+    ends = on(end_year, em, ed)
+    # inside a season: the season that started last (this year's or last year's) has not ended
+    last_start_year = np.where(this_start <= s, year, year - 1)
+    last_end = on(last_start_year + (1 if wraps else 0), em, ed)
+    inside = (on(last_start_year, sm, sd) <= s) & (s <= last_end)
+    nat = np.isnat(s)
+    return np.where(nat, NAT, ends), inside & ~nat
+
+
+def _objects(items: list) -> np.ndarray:
+    """A 1-d object array (np.array would unpack tuples into a second dimension)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def _norm_key(values: Sequence[Any] | None, n: int) -> np.ndarray:
+    """A column as an object array where every blank (None, NaN, '') is None, for factorizing."""
+    if values is None:
+        return np.full(n, None, dtype=object)
+    arr = np.asarray(values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else values, dtype=object).reshape(-1)
+    blank = pd.isna(arr)
+    if blank.any():
+        arr = arr.copy()
+        arr[blank] = None
+    return arr
+
+
+def _combo_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, list[tuple]]:
+    """Rows → (code per row, distinct value tuples), so rules run once per distinct combination."""
+    n = len(columns[0])
+    code = np.zeros(n, dtype=np.int64)
+    uniques = []
+    for col in columns:
+        c, u = pd.factorize(pd.Series(col, dtype=object), use_na_sentinel=False)
+        code = code * (len(u) + 1) + c
+        uniques.append(u)
+    distinct, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    combos = [tuple(col[i] for col in columns) for i in first]
+    return inverse.reshape(-1), combos
+
+
+def _groups(codes: np.ndarray) -> dict[int, np.ndarray]:
+    """Row positions per code, in one sort."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    return {int(codes[g[0]]): g for g in np.split(order, bounds) if len(g)}
+
+
+def _resolve(part: Any, raw_term: Any, life: Any, settings: Settings):
+    """One distinct (part, term, design life) → (contract or default term, floor term, error)."""
+    part = part.strip() if isinstance(part, str) else part
+    if part not in STATUTORY:
+        return None, None, f"保修部位无效: {'（空白）' if is_blank(part) else part}"
+    try:
+        contract = parse_term(raw_term)
+    except TermError as e:
+        return None, None, str(e)
+    if part == STRUCTURE:
+        try:
+            life_term = parse_term(life) if not is_blank(life) else Term(settings.design_life, "year")
+        except TermError:
+            return None, None, f"合理使用年限无效: {life}"
+        floor = default = life_term
+    else:
+        floor, default = STATUTORY[part], DEFAULT_TERM[part]
+    return (contract if contract is not None else default), floor, None
+
+
+def _ends_by_term(starts: np.ndarray, groups: dict[int, np.ndarray], term_of: dict[int, Term | None],
+                  season_of: dict[int, Season]) -> tuple[np.ndarray, np.ndarray]:
+    """End dates, one vectorised call per distinct term. Returns (ends, started_inside_season)."""
+    n = len(starts)
+    ends = np.full(n, NAT)
+    inside = np.zeros(n, dtype=bool)
+    months = np.full(n, -1, dtype=np.int64)
+    for k, rows in groups.items():
+        t = term_of.get(k)
+        if t is None:
+            continue
+        if t.months is not None:
+            months[rows] = t.months
+        else:
+            s = season_of[k]
+            edges = (s.heat_start, s.heat_end) if t.unit == "heating" else (s.cool_start, s.cool_end)
+            ends[rows], inside[rows] = season_ends(starts[rows], t.amount, edges)
+    m = months >= 0
+    if m.all():
+        ends = add_months(starts, months)
+    elif m.any():
+        ends[m] = add_months(starts[m], months[m])
+    return ends, inside
+
+
+def warranty_ends(
+    starts: Any,
+    parts: Sequence[Any],
+    terms: Sequence[Any] | None = None,
+    cities: Sequence[Any] | None = None,
+    design_lives: Sequence[Any] | None = None,
+    settings: Settings | None = None,
+) -> WarrantyResult:
+    """Warranty end per row (a column at a time).
+
+    ``starts``: datetime64[D] (NaT = unknown); ``parts``: the ten labels; ``terms``: the contract
+    term per row (blank = the statutory default); ``cities``: for season terms; ``design_lives``:
+    the project's 合理使用年限 in years (blank = the setting, default 50).
+    The rules run once per distinct (part, term, city, design life); the dates in numpy.
+    """
+    s = settings or Settings()
+    starts = np.asarray(starts, dtype="datetime64[D]").reshape(-1)
+    n = len(starts)
+    codes, combos = _combo_codes(
+        [_norm_key(parts, n), _norm_key(terms, n), _norm_key(cities, n), _norm_key(design_lives, n)]
+    )
+    groups = _groups(codes)
+    chosen: dict[int, Term | None] = {}
+    floor: dict[int, Term | None] = {}
+    season_of: dict[int, Season] = {}
+    error_of: dict[int, str] = {}
+    for k, (part, term, city, life) in enumerate(combos):
+        chosen[k], floor[k], err = _resolve(part, term, life, s)
+        season_of[k] = s.season(city)
+        if err:
+            error_of[k] = err
+    ends, inside = _ends_by_term(starts, groups, chosen, season_of)
+    floor_ends, _ = _ends_by_term(starts, groups, floor, season_of)
+    short = ~np.isnat(floor_ends) & (ends < floor_ends)
+    ends = np.where(short, floor_ends, ends)
+
+    short_note = np.array([""] * len(combos), dtype=object)
+    inside_note = short_note.copy()
+    for k in range(len(combos)):
+        t, f = chosen[k], floor[k]
+        if t is not None and f is not None:
+            short_note[k] = f"约定保修期{t.label()}短于法定最低{f.label()}，按法定最低期限计"
+        if t is not None and t.unit in ("heating", "cooling"):
+            kind = "采暖期" if t.unit == "heating" else "供冷期"
+            inside_note[k] = f"起算日处于{kind}内，该不完整{kind}不计入（合同另有约定的从其约定）"
+    notes = np.where(short, short_note[codes], np.where(inside, inside_note[codes], ""))
+    errors: dict[int, str] = {}
+    if error_of:
+        bad = np.isin(codes, np.fromiter(error_of, dtype=np.int64))
+        ends[bad] = NAT
+        notes[bad] = ""
+        errors = {int(i): error_of[int(codes[i])] for i in np.flatnonzero(bad)}
+    notes[np.isnat(starts)] = ""
+    term_col = _objects([chosen[k] for k in range(len(combos))])[codes]
+    term_col[short] = _objects([floor[k] for k in range(len(combos))])[codes[short]]
+    return WarrantyResult(ends=ends, notes=notes, errors=errors, terms=term_col)
+
+
+def warranty_status(ends: Any, as_of: Any, warn_days: int = 90) -> np.ndarray:
+    """保修中 / 即将到期 (end within ``warn_days`` of ``as_of``) / 已过保; '' where the end is unknown.
+
+    The end day itself is still covered.
+
+    >>> warranty_status(np.array(["2026-12-31", "2026-11-21", "2026-11-20", "NaT"], "datetime64[D]"),
+    ...                 dt.date(2026, 11, 21)).tolist()
+    ['即将到期', '即将到期', '已过保', '']
+    """
+    e = np.asarray(ends, dtype="datetime64[D]")
+    a = np.asarray(as_of, dtype="datetime64[D]")
+    left = (e - a).astype("timedelta64[D]").astype(np.int64)
+    out = np.where(left < 0, EXPIRED, np.where(left <= warn_days, EXPIRING, IN_WARRANTY)).astype(object)
+    out[np.isnat(e) | np.isnat(np.broadcast_to(a, e.shape))] = ""
+    return out
+
+
+def days_left(ends: Any, as_of: Any) -> np.ndarray:
+    """Days from ``as_of`` to the end (negative once expired); float with NaN where unknown."""
+    e = np.asarray(ends, dtype="datetime64[D]")
+    a = np.asarray(as_of, dtype="datetime64[D]")
+    out = (e - a).astype("timedelta64[D]").astype(float)
+    out[np.isnat(e) | np.isnat(np.broadcast_to(a, e.shape))] = np.nan
+    return out
