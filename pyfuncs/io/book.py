@@ -116,8 +116,8 @@ def to_cell(v: Any) -> Any:
         return v.date() if v == v.normalize() else v.to_pydatetime()
     if isinstance(v, dt.datetime):
         return v.date() if v == dt.datetime(v.year, v.month, v.day) else v
-    if isinstance(v, str):
-        return v
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return int(v)
     return v
 
 
