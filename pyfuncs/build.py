@@ -1,0 +1,498 @@
+"""Build ``aftercare.xlsm`` from plain-text sources, reproducibly, on any OS.
+
+Sources: the sheet schema (:mod:`pyfuncs.schema`), the settings rows
+(:func:`pyfuncs.core.settings.settings_sheet_rows`), the VBA and ribbon in ``macros/``, the xlwings
+VBA (``xlwings`` + ``Dictionary``) taken from the installed package's
+``quickstart_standalone.xlsm`` with oletools, and the UDF wrappers generated from ``pyfuncs.udfs``
+with xlwings' own generator (:mod:`pyfuncs.build_udfs`).
+
+Steps: openpyxl writes the sheets; the package is turned into a macro-enabled workbook with the
+2006 ribbon part; pyOpenVBA (pinned 6.5.0) gives it a VBA project the way Excel makes a first one
+(document modules ``ThisWorkbook`` and ``Sheet1``… with their code names) and adds the modules;
+finally every part is written again into a zip with fixed timestamps, in sorted order, so the
+same sources give the same bytes.
+
+Usage::
+
+    python -m pyfuncs.build                 # writes ./aftercare.xlsm (the committed build)
+    python -m pyfuncs.build --out /tmp/x.xlsm
+
+Example::
+
+    >>> import tempfile, pathlib, zipfile
+    >>> out = build_workbook(pathlib.Path(tempfile.mkdtemp()) / "book.xlsm")  # doctest: +SKIP
+    >>> "customUI/customUI.xml" in zipfile.ZipFile(out).namelist()            # doctest: +SKIP
+    True
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import os
+import re
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.packaging.core import DocumentProperties
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.table import Table as XlTable, TableStyleInfo
+from openpyxl.xml.functions import tostring
+
+from pyfuncs import schema
+from pyfuncs.core.settings import season_sheet_rows, settings_sheet_rows
+from pyfuncs.schema import Column, Table
+
+ROOT = Path(__file__).resolve().parent.parent
+MACROS_DIR = ROOT / "macros"
+DEFAULT_OUT = ROOT / "aftercare.xlsm"
+
+#: Every timestamp in the package (zip entries, docProps created/modified): fixed for reproducibility.
+BUILD_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
+UDF_MODULE = "pyfuncs.udfs"
+
+#: Last row covered by dropdowns and conditional formats (Excel's last row: the whole column).
+LAST_ROW = 1048576
+FONT_NAME = "微软雅黑"
+STAFF_FILL = "1F4E78"     # header of columns staff fill in (dark blue)
+COMPUTED_FILL = "548235"  # header of columns the jobs compute (green)
+OVERDUE_FILL = "FFC7CE"   # 报修台账: 超期天数 > 0
+EXPIRING_FILL = "FFE699"  # 保修条款: 即将到期 (amber)
+EXPIRED_FILL = "D9D9D9"   # 保修条款: 已过保 (grey)
+EXPIRING, EXPIRED = "即将到期", "已过保"
+COMPUTED_NOTE = "【自动计算】此列由程序写入（刷新台账等），手工修改会被覆盖。"
+FILL_BLANK_NOTE = "【自动填写】留空时由程序填写，已填的值不会被改动。"
+
+#: The xlwings.conf sheet, as xlwings reads it: keys from A1 down to the first blank row, values in
+#: column B. Keys and order follow the sheet shipped in xlwings' quickstart_standalone.xlsm.
+#: Blank values are filled by ``aftercare configure`` (pyfuncs.configure).
+CONF_ROWS: tuple[tuple[str, object], ...] = (
+    ("Interpreter_Win", None),
+    ("Interpreter_Mac", None),
+    ("PYTHONPATH", None),
+    ("Conda Path", None),
+    ("Conda Env", None),
+    ("UDF Modules", UDF_MODULE),
+    ("Debug UDFs", False),
+    ("Use UDF Server", False),
+    ("Show Console", False),
+)
+CONF_NOTES = (
+    "说明：",
+    "本页由 xlwings 读取：从 A1 起逐行读取键（A列）和值（B列），遇到空行为止。请勿在上面的设置之间插入空行，也不要改动键名。",
+    "Interpreter_Win：本机 Python 解释器（pythonw.exe）的完整路径。安装后运行命令  aftercare configure 工作簿路径  自动写入。",
+    "PYTHONPATH：pyfuncs 程序包所在的目录（用 pip 安装了 aftercare 时可留空）。",
+    "UDF Modules：工作表函数所在的 Python 模块，保持 pyfuncs.udfs。",
+)
+
+#: VBA module name → source file in macros/ (the xlwings modules and xlwings_udfs are not files).
+MACRO_FILES = {"Ribbon": "Ribbon.bas", "ThisWorkbook": "ThisWorkbook.cls"}
+CUSTOM_UI_FILE = "customUI.xml"
+CUSTOM_UI_PART = "customUI/customUI.xml"
+CUSTOM_UI_REL = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
+XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+
+
+# --------------------------------------------------------------------------------------------------
+# Sheets
+# --------------------------------------------------------------------------------------------------
+
+def _header_style(col: Column) -> tuple[Font, PatternFill]:
+    fill = COMPUTED_FILL if col.computed else STAFF_FILL
+    return (
+        Font(name=FONT_NAME, size=10, bold=True, color="FFFFFF"),
+        PatternFill("solid", start_color=fill, end_color=fill),
+    )
+
+
+def header_comment(col: Column) -> str:
+    """The comment on a header cell: the schema's note, plus who fills the column.
+
+    >>> from pyfuncs.schema import TABLES
+    >>> header_comment(TABLES["repairs"].column("overdue")).startswith("【自动计算】")
+    True
+    >>> header_comment(TABLES["projects"].column("name"))
+    ''
+    """
+    parts = []
+    if col.computed:
+        parts.append(COMPUTED_NOTE)
+    elif col.fill_blank:
+        parts.append(FILL_BLANK_NOTE)
+    if col.comment:
+        parts.append(col.comment)
+    return "\n".join(parts)
+
+
+def choice_formula(choices: tuple[str, ...]) -> str:
+    """The inline list formula of a dropdown: ``"大型,中型,小型"`` (Excel caps it at 255 chars).
+
+    >>> choice_formula(("是", "否"))
+    '"是,否"'
+    """
+    text = ",".join(choices)
+    if len(text) > 255 or any("," in c or '"' in c for c in choices):
+        raise ValueError(f"dropdown list too long or has a comma/quote: {text}")
+    return f'"{text}"'
+
+
+def _anchor(table: Table) -> tuple[int, int]:
+    letters, row = coordinate_from_string(table.anchor)
+    return row, column_index_from_string(letters)
+
+
+def table_ref(table: Table, n_rows: int) -> str:
+    """The A1 range of ``table`` with ``n_rows`` data rows (at least one, empty if need be).
+
+    >>> from pyfuncs.schema import TABLES
+    >>> table_ref(TABLES["holidays"], 0), table_ref(TABLES["seasons"], 3)
+    ('A1:C2', 'E1:I4')
+    """
+    row, col = _anchor(table)
+    last_col = get_column_letter(col + len(table.columns) - 1)
+    return f"{get_column_letter(col)}{row}:{last_col}{row + max(n_rows, 1)}"
+
+
+def write_table(ws, table: Table, rows: list[tuple] | None = None) -> XlTable:
+    """Write ``table`` (header, rows, formats, dropdowns, comments) to ``ws`` as an Excel table."""
+    rows = rows or []
+    top, left = _anchor(table)
+    thin = Side(style="thin", color="BFBFBF")
+    for j, col in enumerate(table.columns):
+        c = left + j
+        letter = get_column_letter(c)
+        cell = ws.cell(row=top, column=c, value=col.header)
+        cell.font, cell.fill = _header_style(col)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        note = header_comment(col)
+        if note:
+            cell.comment = Comment(note, "回访保修", width=220, height=90)
+        dim = ws.column_dimensions[letter]
+        dim.width = col.width
+        # Column style: Excel gives it to every cell typed in the column (the table grows into it).
+        dim.font = Font(name=FONT_NAME, size=10)
+        if col.format:
+            dim.number_format = col.format
+        for i in range(max(len(rows), 1)):
+            value = rows[i][j] if i < len(rows) else None
+            data = ws.cell(row=top + 1 + i, column=c, value=value)
+            data.font = Font(name=FONT_NAME, size=10)
+            if col.format:
+                data.number_format = col.format
+        if col.choices:
+            dv = DataValidation(
+                type="list",
+                formula1=choice_formula(col.choices),
+                allow_blank=True,
+                showErrorMessage=True,
+                errorStyle="stop",
+                errorTitle="请从下拉列表中选择",
+                error=f"「{col.header}」只能填写：" + "、".join(col.choices),
+                showInputMessage=False,
+            )
+            dv.add(f"{letter}{top + 1}:{letter}{LAST_ROW}")
+            ws.add_data_validation(dv)
+    ws.row_dimensions[top].height = 30
+    ref = table_ref(table, len(rows))
+    xt = XlTable(displayName=table.name, ref=ref)
+    xt.tableStyleInfo = TableStyleInfo(
+        name="TableStyleLight9", showFirstColumn=False, showLastColumn=False,
+        showRowStripes=True, showColumnStripes=False,
+    )
+    xt.autoFilter = AutoFilter(ref=ref)
+    ws.add_table(xt)
+    return xt
+
+
+def _page_setup(ws, title_rows: str | None = "1:1") -> None:
+    """A4 landscape, one page wide, header row repeated, sheet name and page numbers printed."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddHeader.left.text = "&A"
+    ws.oddHeader.right.text = "回访保修"
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def _conditional_formats(ws, table: Table) -> None:
+    """报修台账: 超期天数>0 in red; 保修条款: 即将到期 amber, 已过保 grey (whole table row)."""
+    top, left = _anchor(table)
+    first = get_column_letter(left)
+    last = get_column_letter(left + len(table.columns) - 1)
+    rng = f"{first}{top + 1}:{last}{LAST_ROW}"
+
+    def col_ref(key: str) -> str:
+        idx = [c.key for c in table.columns].index(key)
+        return f"${get_column_letter(left + idx)}{top + 1}"
+
+    if table.key == "repairs":
+        fill = PatternFill("solid", start_color=OVERDUE_FILL, end_color=OVERDUE_FILL, bgColor=OVERDUE_FILL)
+        ws.conditional_formatting.add(rng, FormulaRule(
+            formula=[f"N({col_ref('overdue')})>0"], fill=fill, font=Font(color="9C0006")))
+    elif table.key == "terms":
+        amber = PatternFill("solid", start_color=EXPIRING_FILL, end_color=EXPIRING_FILL, bgColor=EXPIRING_FILL)
+        grey = PatternFill("solid", start_color=EXPIRED_FILL, end_color=EXPIRED_FILL, bgColor=EXPIRED_FILL)
+        ws.conditional_formatting.add(rng, FormulaRule(
+            formula=[f'{col_ref("status")}="{EXPIRING}"'], fill=amber))
+        ws.conditional_formatting.add(rng, FormulaRule(
+            formula=[f'{col_ref("status")}="{EXPIRED}"'], fill=grey, font=Font(color="595959")))
+
+
+def _data_sheet(wb, table: Table, rows=None):
+    ws = wb.create_sheet(table.sheet)
+    write_table(ws, table, rows)
+    top, left = _anchor(table)
+    ws.freeze_panes = ws.cell(row=top + 1, column=left).coordinate
+    _conditional_formats(ws, table)
+    _page_setup(ws, f"{top}:{top}")
+    ws.sheet_view.zoomScale = 100
+    return ws
+
+
+def _settings_sheet(wb):
+    ws = wb.create_sheet(schema.SETTINGS.sheet)
+    write_table(ws, schema.SETTINGS, [tuple(r) for r in settings_sheet_rows()])
+    write_table(ws, schema.SEASONS, [tuple(r) for r in season_sheet_rows()])
+    gap = _anchor(schema.SEASONS)[1] - 1  # the blank column between the two tables
+    ws.column_dimensions[get_column_letter(gap)].width = 3
+    ws.freeze_panes = "A2"
+    _page_setup(ws, "1:1")
+    return ws
+
+
+def _report_sheet(wb):
+    ws = wb.create_sheet(schema.REPORT_SHEET)
+    ws["A1"] = "统计报表"
+    ws["A1"].font = Font(name=FONT_NAME, size=16, bold=True, color=STAFF_FILL)
+    ws["A2"] = "本页由功能区「回访保修」→「统计报表」生成；每次生成会覆盖本页内容。"
+    ws["A2"].font = Font(name=FONT_NAME, size=10, italic=True, color="7F7F7F")
+    ws.column_dimensions["A"].width = 24
+    ws.row_dimensions[1].height = 28
+    _page_setup(ws, None)
+    return ws
+
+
+def _conf_sheet(wb):
+    ws = wb.create_sheet(schema.CONF_SHEET)
+    for i, (key, value) in enumerate(CONF_ROWS, start=1):
+        ws.cell(row=i, column=1, value=key)
+        ws.cell(row=i, column=2, value=value)
+    for i, text in enumerate(CONF_NOTES, start=len(CONF_ROWS) + 2):
+        ws.cell(row=i, column=1, value=text).font = Font(name=FONT_NAME, size=10, color="595959",
+                                                         bold=(text == "说明："))
+    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["B"].width = 60
+    ws.sheet_properties.tabColor = "808080"
+    _page_setup(ws, None)
+    return ws
+
+
+def make_workbook() -> Workbook:
+    """The openpyxl workbook with every sheet of :data:`pyfuncs.schema.SHEET_ORDER` and xlwings.conf."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    by_sheet = {t.sheet: t for t in schema.TABLES.values()}
+    for name in schema.SHEET_ORDER:
+        if name == schema.SETTINGS.sheet:
+            _settings_sheet(wb)
+        elif name == schema.REPORT_SHEET:
+            _report_sheet(wb)
+        else:
+            _data_sheet(wb, by_sheet[name])
+    _conf_sheet(wb)
+    wb.active = 0
+    p = wb.properties
+    p.creator = p.lastModifiedBy = "aftercare build"
+    p.title = "工程回访与保修"
+    p.created = p.modified = BUILD_TIME
+    return wb
+
+
+def _core_xml() -> bytes:
+    props = DocumentProperties(
+        creator="aftercare build", lastModifiedBy="aftercare build", title="工程回访与保修",
+        created=BUILD_TIME, modified=BUILD_TIME,
+    )
+    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + tostring(props.to_tree())
+
+
+# --------------------------------------------------------------------------------------------------
+# VBA sources
+# --------------------------------------------------------------------------------------------------
+
+def crlf(text: str) -> str:
+    """VBA stores lines ending in CRLF. ``crlf("a\\nb\\r\\n") == "a\\r\\nb\\r\\n"``."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+
+
+def xlwings_package_vba() -> dict[str, str]:
+    """The VBA a standalone xlwings workbook carries, read with oletools from the installed
+    ``xlwings/quickstart_standalone.xlsm``: ``{"xlwings": ..., "Dictionary": ...}`` (CRLF)."""
+    import xlwings
+    from oletools.olevba import VBA_Parser
+
+    path = Path(xlwings.__file__).with_name("quickstart_standalone.xlsm")
+    parser = VBA_Parser(str(path))
+    try:
+        found = {Path(name).stem: code for (_f, _s, name, code) in parser.extract_macros()}
+    finally:
+        parser.close()
+    return {name: crlf(found[name]) for name in ("xlwings", "Dictionary")}
+
+
+def read_macro(name: str) -> str:
+    """The text of a module kept in ``macros/`` (CRLF, as VBA stores it)."""
+    return crlf((MACROS_DIR / MACRO_FILES[name]).read_text(encoding="utf-8"))
+
+
+def vba_modules(udf_module: str = UDF_MODULE) -> dict[str, str]:
+    """Every non-sheet module of the workbook's VBA project, name → exact code, in project order.
+
+    ``ThisWorkbook`` (document module), ``xlwings`` and ``Dictionary`` (from the installed
+    xlwings), ``xlwings_udfs`` (generated from ``udf_module``), ``Ribbon`` (ribbon callbacks).
+    """
+    from pyfuncs.build_udfs import udf_wrapper_vba
+
+    mods = {"ThisWorkbook": read_macro("ThisWorkbook")}
+    mods.update(xlwings_package_vba())
+    mods["xlwings_udfs"] = udf_wrapper_vba(udf_module, "aftercare.xlsm")
+    mods["Ribbon"] = read_macro("Ribbon")
+    for name, code in mods.items():
+        if name != "xlwings_udfs" and not code.isascii():
+            # The project's code page is 1252; anything else would be garbled in the VBE.
+            raise ValueError(f"VBA module {name} must be ASCII")
+    return mods
+
+
+# --------------------------------------------------------------------------------------------------
+# Package
+# --------------------------------------------------------------------------------------------------
+
+def _read_zip(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def _macro_enable(parts: dict[str, bytes]) -> None:
+    """Main part → macro-enabled type; the ribbon part, its relationship and fixed docProps."""
+    ct = parts["[Content_Types].xml"].decode("utf-8")
+    if XLSX_MAIN not in ct:
+        raise RuntimeError("unexpected [Content_Types].xml from openpyxl")
+    parts["[Content_Types].xml"] = ct.replace(XLSX_MAIN, XLSM_MAIN).encode("utf-8")
+    rels = parts["_rels/.rels"].decode("utf-8")
+    ids = [int(m) for m in re.findall(r'Id="rId(\d+)"', rels)]
+    rel = f'<Relationship Id="rId{max(ids, default=0) + 1}" Type="{CUSTOM_UI_REL}" Target="{CUSTOM_UI_PART}"/>'
+    close = "</Relationships>"
+    if close not in rels:
+        raise RuntimeError("unexpected _rels/.rels from openpyxl")
+    parts["_rels/.rels"] = rels.replace(close, rel + close).encode("utf-8")
+    parts[CUSTOM_UI_PART] = (MACROS_DIR / CUSTOM_UI_FILE).read_bytes()
+    parts["docProps/core.xml"] = _core_xml()
+
+
+def _zip_bytes(parts: dict[str, bytes]) -> bytes:
+    """A zip of ``parts`` with fixed metadata: [Content_Types].xml first, the rest sorted."""
+    names = sorted(parts, key=lambda n: (n != "[Content_Types].xml", n))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name in names:
+            info = zipfile.ZipInfo(name, date_time=BUILD_TIME.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 0
+            info.external_attr = 0
+            z.writestr(info, parts[name], compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+    return buf.getvalue()
+
+
+def _add_vba(package: bytes, modules: dict[str, str]) -> bytes:
+    """The package with a VBA project holding ``modules`` (pyOpenVBA, as Excel makes a first one)."""
+    from pyopenvba import ExcelFile, VBAModuleKind
+
+    with tempfile.TemporaryDirectory(prefix="aftercare-build-") as tmp:
+        src = Path(tmp, "in.xlsm")
+        dst = Path(tmp, "out.xlsm")
+        src.write_bytes(package)
+        with ExcelFile(src) as book:
+            project = book.add_vba_project()
+            for name, code in modules.items():
+                if name == "ThisWorkbook":
+                    book.set_module(name, code)
+                elif name == "Dictionary":
+                    project.add_module(name, code, kind=VBAModuleKind.other)
+                else:
+                    project.add_module(name, code, kind=VBAModuleKind.standard)
+            book.save(dst)
+        with ExcelFile(dst) as book:
+            problems = book.validate()
+        if problems:
+            raise RuntimeError("VBA project inconsistent: " + "; ".join(problems))
+        return dst.read_bytes()
+
+
+def workbook_parts(udf_module: str = UDF_MODULE) -> dict[str, bytes]:
+    """Every part (name → bytes) of the built workbook."""
+    buf = io.BytesIO()
+    make_workbook().save(buf)
+    parts = _read_zip(buf.getvalue())
+    _macro_enable(parts)
+    with_vba = _add_vba(_zip_bytes(parts), vba_modules(udf_module))
+    return _read_zip(with_vba)
+
+
+def build_bytes(udf_module: str = UDF_MODULE) -> bytes:
+    """The bytes of the built workbook (the same every time for the same sources)."""
+    return _zip_bytes(workbook_parts(udf_module))
+
+
+def build_workbook(path: str | os.PathLike = DEFAULT_OUT, udf_module: str = UDF_MODULE) -> Path:
+    """Build a fresh workbook at ``path`` (``aftercare new PATH`` calls this) and return the path.
+
+    Written to a temporary file beside ``path`` first and then moved over it, so an open or
+    half-written file is never left behind.
+    """
+    path = Path(path)
+    data = build_bytes(udf_module)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~build-", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m pyfuncs.build", description="构建 aftercare.xlsm 工作簿")
+    ap.add_argument("--out", default=str(DEFAULT_OUT), help="输出路径（默认：仓库根目录的 aftercare.xlsm）")
+    args = ap.parse_args(argv)
+    out = build_workbook(args.out)
+    print(f"已生成 {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
