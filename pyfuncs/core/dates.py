@@ -160,6 +160,12 @@ def to_dates(values: Iterable[Any] | np.ndarray | pd.Series) -> tuple[np.ndarray
         return np.full(n, NAT), {i: f"日期无效: {v}" for i, v in enumerate(arr)}
     if arr.dtype.kind in "UST":
         arr = arr.astype(object)
+    kind = pd.api.types.infer_dtype(arr, skipna=True)
+    if kind in ("floating", "integer", "mixed-integer-float"):  # Excel serials, blanks as None/NaN
+        num = np.array([np.nan if v is None else v for v in arr], dtype=float) if None in arr else arr.astype(float)
+        return to_dates(num)
+    if kind == "datetime":  # datetime.datetime / Timestamp cells
+        return to_dates(pd.to_datetime(pd.Series(arr, dtype=object)).to_numpy())
     # object column: parse each distinct value once, then broadcast back
     codes, uniques = pd.factorize(pd.Series(arr, dtype=object), use_na_sentinel=True)
     parsed = np.full(len(uniques) + 1, NAT)
