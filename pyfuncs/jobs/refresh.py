@@ -1,0 +1,355 @@
+"""刷新台账 (``refresh``): recompute the computed columns of 保修条款 and 报修台账.
+
+保修条款: 到期日期, 保修状态, 提示 (notes such as "约定保修期短于法定最低期限").
+报修台账: 报修单号 (only where blank: prefix + year + running number, never reusing a number),
+应到场日期, 是否在保 (是/否), 费用承担 (DOMAIN §2 words), 超期天数, 状态 (only where blank,
+from the dates), 提醒 (超期 / 长期未结 / 重复缺陷 / 状态与日期不符 / 数据有误).
+
+Only computed columns are written; staff columns never. A row with bad data is reported
+(sheet, Excel row, column, Chinese message), its computed cells are left empty and its 提示/提醒
+cell says why; every other row is processed. Everything is column-at-a-time (the core functions
+take whole columns), so 20,000 tickets are a handful of numpy operations.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from pyfuncs.core.parts import PART_LABELS, STRUCTURE
+from pyfuncs.io.book import Book, is_blank
+from pyfuncs.jobs import JobOptions, JobResult, Problem
+from pyfuncs.schema import TABLES
+from pyfuncs.tables import ERROR, HINT, Frame, read_calendar, read_settings, read_table, write_columns
+
+NAT = np.datetime64("NaT", "D")
+STATE_RANK = {"待派工": 0, "已到场": 1, "维修中": 1, "已完成": 2, "已验收": 3, "已关闭": 4}
+CLOSED = ("已完成", "已验收", "已关闭")
+
+
+def _key(values) -> np.ndarray:
+    """Text keys: stripped, inner whitespace removed, '' for blank."""
+    return np.array(["" if is_blank(v) else re.sub(r"\s+", "", str(v)) for v in values], dtype=object)
+
+
+def project_index(projects: Frame) -> pd.DataFrame:
+    """The ledger by project id (first row wins for duplicates): accepted, city, design life."""
+    df = projects.df[projects.df["project_id"].notna()].copy()
+    df["pid"] = _key(df["project_id"])
+    df = df[~df["pid"].duplicated()]
+    return df.set_index("pid")
+
+
+def part_ends(projects: pd.DataFrame, settings) -> pd.DataFrame:
+    """Every project × every part with the statutory default end (from 竣工验收日期)."""
+    from pyfuncs.core.warranty import warranty_ends
+
+    n = len(projects)
+    parts = np.tile(np.array(PART_LABELS, dtype=object), n)
+    pids = np.repeat(projects.index.to_numpy(dtype=object), len(PART_LABELS))
+    starts = np.repeat(projects["accepted"].to_numpy(dtype="datetime64[s]").astype("datetime64[D]"),
+                       len(PART_LABELS))
+    cities = np.repeat(projects["city"].to_numpy(dtype=object), len(PART_LABELS))
+    lives = np.repeat(np.array([None if pd.isna(v) else int(v) for v in projects["design_life"]], dtype=object),
+                      len(PART_LABELS))
+    res = warranty_ends(starts, parts, None, cities, lives, settings)
+    return pd.DataFrame({"pid": pids, "part": parts, "end": res.ends})
+
+
+# ---- 保修条款 ------------------------------------------------------------------------------------
+def compute_terms(terms: Frame, proj: pd.DataFrame, settings, today) -> tuple[pd.DataFrame, list[Problem]]:
+    """Computed columns of 保修条款 (end, status, hint) for every row of ``terms``."""
+    from pyfuncs.core.warranty import warranty_ends, warranty_status
+
+    df = terms.df
+    n = len(df)
+    problems: list[Problem] = []
+    pid = _key(df["project_id"])
+    known = pd.Series(pid).isin(proj.index).to_numpy() if n else np.zeros(0, bool)
+    acc = proj["accepted"].to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
+    acc_by = pd.Series(acc, index=proj.index)
+    own = terms.dates("start")
+    project_acc = pd.Series(pid).map(acc_by).to_numpy(dtype="datetime64[D]") if n else own
+    starts = np.where(np.isnat(own), project_acc, own)
+    cities = pd.Series(pid).map(proj["city"]).to_numpy(dtype=object) if n else np.zeros(0, object)
+    lives = pd.Series(pid).map(proj["design_life"]).to_numpy(dtype=object) if n else np.zeros(0, object)
+    lives = np.array([None if pd.isna(v) else int(v) for v in lives], dtype=object)
+    res = warranty_ends(starts, df["part"].to_numpy(dtype=object), df["term"].to_numpy(dtype=object),
+                        cities, lives, settings)
+    ends = res.ends.copy()
+    hint = np.array(res.notes, dtype=object)
+    bad_msg = np.full(n, "", dtype=object)
+    rows = df.index.to_numpy()
+    for i, r in enumerate(rows):
+        if int(r) in terms.bad:
+            bad_msg[i] = "；".join(terms.bad[int(r)].values())
+    for i, msg in res.errors.items():
+        if not bad_msg[i]:
+            problems.append(Problem(terms.sheet, int(rows[i]), terms.header("term"), msg, ERROR))
+            bad_msg[i] = msg
+    for i in np.flatnonzero(~known & (pid != "")):
+        if not bad_msg[i]:
+            msg = f"项目编号「{pid[i]}」不在项目台账中"
+            problems.append(Problem(terms.sheet, int(rows[i]), terms.header("project_id"), msg, ERROR))
+            bad_msg[i] = msg
+    for i in np.flatnonzero(np.isnat(starts) & (bad_msg == "")):
+        msg = "缺少起算日期，项目台账中也没有竣工验收日期"
+        problems.append(Problem(terms.sheet, int(rows[i]), terms.header("start"), msg, ERROR))
+        bad_msg[i] = msg
+    bad = bad_msg != ""
+    ends[bad] = NAT
+    hint = np.where(bad, np.char.add("数据有误：", bad_msg.astype(str)).astype(object), hint)
+    for i in np.flatnonzero(~bad & np.array(["短于法定最低" in h for h in hint], dtype=bool)):
+        problems.append(Problem(terms.sheet, int(rows[i]), terms.header("term"), hint[i], HINT))
+    status = warranty_status(ends, np.datetime64(today, "D"), settings.warn_days) if n else np.zeros(0, object)
+    out = pd.DataFrame({
+        "end": ends,
+        "status": status,
+        "hint": [h if h else None for h in hint],
+    }, index=df.index)
+    return out, problems
+
+
+def effective_ends(proj: pd.DataFrame, terms: Frame, term_ends: np.ndarray, settings) -> pd.DataFrame:
+    """(pid, part) → end: the 保修条款 row's end where there is one (latest if several), else the
+    statutory default from the project's 竣工验收日期."""
+    base = part_ends(proj, settings)
+    if len(terms.df):
+        t = pd.DataFrame({"pid": _key(terms.df["project_id"]), "part": terms.df["part"].to_numpy(dtype=object),
+                          "end": term_ends})
+        t = t[(t["pid"] != "") & t["part"].notna() & ~np.isnat(t["end"].to_numpy(dtype="datetime64[D]"))]
+        t = t.groupby(["pid", "part"], as_index=False)["end"].max()
+        base = base.set_index(["pid", "part"])
+        t = t.set_index(["pid", "part"])
+        base.loc[base.index.intersection(t.index), "end"] = t["end"]
+        base = base.reset_index()
+    return base
+
+
+# ---- 报修台账 ------------------------------------------------------------------------------------
+def next_ticket_ids(existing, years: np.ndarray, prefix: str) -> list[str]:
+    """New ticket ids for ``years`` (one per new row, in order), continuing each year's numbers
+    after the highest existing ``<prefix><year>-<n>`` and never reusing one."""
+    pat = re.compile(rf"^{re.escape(prefix)}(\d{{4}})-(\d+)$")
+    top: dict[int, int] = {}
+    taken = set()
+    for v in existing:
+        if is_blank(v):
+            continue
+        s = str(v).strip()
+        taken.add(s)
+        m = pat.match(s)
+        if m:
+            y, k = int(m.group(1)), int(m.group(2))
+            top[y] = max(top.get(y, 0), k)
+    out = []
+    for y in years:
+        y = int(y)
+        k = top.get(y, 0) + 1
+        while f"{prefix}{y}-{k:04d}" in taken:
+            k += 1
+        top[y] = k
+        tid = f"{prefix}{y}-{k:04d}"
+        taken.add(tid)
+        out.append(tid)
+    return out
+
+
+def repeat_counts(pids, places, parts, notices: np.ndarray, months: int) -> np.ndarray:
+    """For each ticket: how many tickets of the same project+place+part were reported in the
+    ``months`` months up to and including its own notice date (0 where the key is incomplete)."""
+    from pyfuncs.core.dates import add_months
+
+    n = len(notices)
+    out = np.zeros(n, dtype=np.int64)
+    key = pd.Series(_key(pids)) + "\x1f" + pd.Series(_key(places)) + "\x1f" + pd.Series(_key(parts))
+    ok = (_key(pids) != "") & (_key(places) != "") & (_key(parts) != "") & ~np.isnat(notices)
+    if not ok.any():
+        return out
+    idx = np.flatnonzero(ok)
+    df = pd.DataFrame({"k": key.to_numpy()[idx], "d": notices[idx], "i": idx}).sort_values(["k", "d"], kind="stable")
+    d = df["d"].to_numpy(dtype="datetime64[D]")
+    codes = pd.factorize(df["k"])[0]
+    # order by (key code, date) so one searchsorted serves every group
+    ordinal = codes.astype(np.int64) * 1_000_000 + (d - np.datetime64("1900-01-01")).astype(np.int64)
+    lo_d = add_months(d, -months)
+    lo = codes.astype(np.int64) * 1_000_000 + (lo_d - np.datetime64("1900-01-01")).astype(np.int64)
+    first = np.searchsorted(ordinal, lo, side="right")   # strictly after the window start
+    last = np.searchsorted(ordinal, ordinal, side="right")  # same-day tickets count together
+    out[df["i"].to_numpy()] = last - first
+    return out
+
+
+def derived_state(arrival, done, accepted) -> np.ndarray:
+    return np.where(~np.isnat(accepted), "已验收",
+                    np.where(~np.isnat(done), "已完成",
+                             np.where(~np.isnat(arrival), "维修中", "待派工"))).astype(object)
+
+
+def compute_repairs(rep: Frame, proj: pd.DataFrame, ends: pd.DataFrame, settings, calendar, today,
+                    visits_ticket_ids=()) -> tuple[pd.DataFrame, list[Problem], dict]:
+    from pyfuncs.core.clock import overdue_days, payer, repair_due
+
+    df = rep.df
+    n = len(df)
+    rows = df.index.to_numpy()
+    problems: list[Problem] = []
+    today64 = np.datetime64(today, "D")
+    pid = _key(df["project_id"])
+    part = df["part"].to_numpy(dtype=object)
+    notice = rep.dates("notice")
+    arrival, done, accepted = rep.dates("arrival"), rep.dates("done"), rep.dates("accepted")
+
+    bad_msg = np.full(n, "", dtype=object)
+    for i, r in enumerate(rows):
+        if int(r) in rep.bad:
+            bad_msg[i] = "；".join(rep.bad[int(r)].values())
+    known = pd.Series(pid).isin(proj.index).to_numpy() if n else np.zeros(0, bool)
+    for i in np.flatnonzero(~known & (pid != "") & (bad_msg == "")):
+        bad_msg[i] = f"项目编号「{pid[i]}」不在项目台账中"
+        problems.append(Problem(rep.sheet, int(rows[i]), rep.header("project_id"), bad_msg[i], ERROR))
+
+    # warranty end of the ticket's part; no part: the project's latest non-structural end
+    key_end = ends.set_index(["pid", "part"])["end"]
+    idx = pd.MultiIndex.from_arrays([pid, part.astype(object)])
+    end = key_end.reindex(idx).to_numpy(dtype="datetime64[D]") if n else np.zeros(0, "datetime64[D]")
+    nonstruct = ends[ends["part"] != STRUCTURE].groupby("pid")["end"].max()
+    no_part = pd.isna(part) & (bad_msg == "")
+    if no_part.any():
+        end = np.where(no_part, pd.Series(pid).map(nonstruct).to_numpy(dtype="datetime64[D]"), end)
+    for i in np.flatnonzero((bad_msg == "") & np.isnat(end) & known):
+        bad_msg[i] = "无法确定保修到期日（项目台账缺少竣工验收日期）"
+        problems.append(Problem(rep.sheet, int(rows[i]), rep.header("project_id"), bad_msg[i], ERROR))
+
+    due, due_err = repair_due(notice, df["urgency"].to_numpy(dtype=object), None, settings, calendar)
+    for i, msg in due_err.items():
+        if not bad_msg[i]:
+            bad_msg[i] = msg
+            problems.append(Problem(rep.sheet, int(rows[i]), rep.header("urgency"), msg, ERROR))
+    # dates out of order make the clock meaningless for that row
+    order_checks = (
+        (arrival, notice, "arrival", "到场日期早于报修日期"),
+        (done, arrival, "done", "完成日期早于到场日期"),
+        (accepted, done, "accepted", "验收日期早于完成日期"),
+    )
+    for later, earlier, key, msg in order_checks:
+        wrong = ~np.isnat(later) & ~np.isnat(earlier) & (later < earlier) & (bad_msg == "")
+        for i in np.flatnonzero(wrong):
+            bad_msg[i] = msg
+            problems.append(Problem(rep.sheet, int(rows[i]), rep.header(key), msg, ERROR))
+    bad = bad_msg != ""
+
+    in_w = ~np.isnat(end) & ~np.isnat(notice) & (notice <= end)
+    pay = payer(df["cause"].to_numpy(dtype=object), in_w) if n else np.zeros(0, object)
+    late = overdue_days(due, arrival, today64) if n else np.zeros(0)
+
+    # 状态: derived from the dates, written only where blank (fill_blank)
+    derived = derived_state(arrival, done, accepted)
+    state_now = df["state"].to_numpy(dtype=object)
+    state = np.where(pd.isna(state_now), derived, state_now)
+
+    # 提醒
+    flags = [[] for _ in range(n)]
+    for i in np.flatnonzero(~bad & (np.nan_to_num(late, nan=0) > 0)):
+        flags[i].append(f"超期{int(late[i])}天")
+    open_ = np.isnat(done) & np.isnat(accepted) & ~pd.Series(state).isin(CLOSED).to_numpy()
+    age = (today64 - notice).astype("timedelta64[D]").astype(float)
+    for i in np.flatnonzero(~bad & open_ & (np.nan_to_num(age, nan=0) > settings.long_open_days)):
+        flags[i].append(f"长期未结（已{int(age[i])}天）")
+    reps = repeat_counts(pid, df["place"].to_numpy(dtype=object), part, np.where(bad, NAT, notice),
+                         settings.repeat_months)
+    for i in np.flatnonzero(reps >= settings.repeat_count):
+        flags[i].append(f"重复缺陷（{settings.repeat_months}个月内第{reps[i]}次）")
+    rank_now = pd.Series(state_now).map(STATE_RANK).to_numpy(dtype=float)
+    rank_dates = pd.Series(derived).map(STATE_RANK).to_numpy(dtype=float)
+    behind = ~bad & ~np.isnan(rank_now) & (rank_now < rank_dates)
+    for i in np.flatnonzero(behind):
+        flags[i].append(f"状态与日期不符（按日期应为{derived[i]}）")
+    for i in np.flatnonzero(no_part & ~bad):
+        flags[i].append("未填保修部位，按该项目非结构部位最晚到期日判断是否在保")
+    for i in np.flatnonzero(bad):
+        flags[i] = ["数据有误：" + bad_msg[i]]
+
+    # 报修单号 for rows without one: prefix + year of the notice (else this year) + running number
+    tid = df["ticket_id"].to_numpy(dtype=object)
+    need = pd.isna(tid)
+    new_ids = tid.copy()
+    if need.any():
+        years = np.where(np.isnat(notice[need]), today.year,
+                         notice[need].astype("datetime64[Y]").astype(int) + 1970)
+        new_ids[need] = next_ticket_ids(list(tid[~need]) + list(visits_ticket_ids), years, settings.ticket_prefix)
+
+    out = pd.DataFrame({
+        "ticket_id": new_ids,
+        "due": np.where(bad, NAT, due),
+        "in_warranty": np.where(bad | np.isnat(end) | np.isnat(notice), None, np.where(in_w, "是", "否")),
+        "payer": np.where(bad, None, pay),
+        "overdue": pd.array(np.where(bad | np.isnan(late), np.nan, late), dtype="Float64").astype("Int64")
+        if n else pd.array([], dtype="Int64"),
+        "state": np.where(bad & pd.isna(state_now), None, state),
+        "flags": ["；".join(f) if f else None for f in flags],
+    }, index=df.index)
+    stats = {
+        "tickets": int(n),
+        "new_ticket_ids": int(need.sum()),
+        "overdue": int(((np.nan_to_num(late, nan=0) > 0) & ~bad).sum()),
+        "open": int((open_ & ~bad).sum()),
+        "long_open": int(sum(any(f.startswith("长期未结") for f in fl) for fl in flags)),
+        "repeat_defects": int((reps >= settings.repeat_count).sum()),
+        "in_warranty": int((in_w & ~bad).sum()),
+        "bad_rows": int(bad.sum()),
+    }
+    return out, problems, stats
+
+
+def run(book: Book, opts: JobOptions) -> JobResult:
+    result = JobResult("refresh")
+    today = opts.today
+    book.set_status("刷新台账：读取设置和节假日…")
+    settings, p1 = read_settings(book)
+    calendar, p2 = read_calendar(book)
+    result.problems += p1 + p2
+    book.set_status("刷新台账：读取项目台账…")
+    projects = read_table(book, TABLES["projects"])
+    result.problems += [p for p in projects.problems if p.row is None or p.row == projects.header_row]
+    proj = project_index(projects)
+
+    book.set_status("刷新台账：计算保修到期日…")
+    terms = read_table(book, TABLES["terms"])
+    result.problems += terms.problems
+    t_out, tp = compute_terms(terms, proj, settings, today)
+    result.problems += tp
+    t_written = write_columns(book, terms, t_out) if terms.cols else 0
+    ends = effective_ends(proj, terms, t_out["end"].to_numpy(dtype="datetime64[D]") if len(t_out) else
+                          np.zeros(0, "datetime64[D]"), settings)
+
+    book.set_status("刷新台账：计算报修时限和费用承担…")
+    rep = read_table(book, TABLES["repairs"])
+    result.problems += rep.problems
+    visit_ids = ()
+    if book.has_sheet(TABLES["visits"].sheet):
+        vt = read_table(book, TABLES["visits"])
+        visit_ids = [v for v in vt.df["ticket_id"].dropna()] if len(vt.df) else ()
+    r_out, rp, stats = compute_repairs(rep, proj, ends, settings, calendar, today, visit_ids)
+    result.problems += rp
+    r_written = write_columns(book, rep, r_out) if rep.cols else 0
+    book.set_status(None)
+
+    status_counts = pd.Series(t_out["status"]).value_counts().to_dict() if len(t_out) else {}
+    result.summary = {
+        "today": today.isoformat(),
+        "terms": int(len(terms.df)),
+        "terms_status": {str(k): int(v) for k, v in status_counts.items() if k},
+        **stats,
+        "cells_written": int(t_written + r_written),
+        "errors": sum(p.level == ERROR for p in result.problems),
+    }
+    s = result.summary
+    result.messages.append(
+        f"刷新完成（{today:%Y-%m-%d}）：保修条款 {s['terms']} 行，其中即将到期 {s['terms_status'].get('即将到期', 0)} 项；"
+        f"报修 {s['tickets']} 单，新编单号 {s['new_ticket_ids']} 个，未结 {s['open']} 单，超期 {s['overdue']} 单，"
+        f"长期未结 {s['long_open']} 单，重复缺陷 {s['repeat_defects']} 单。")
+    if s["errors"]:
+        result.messages.append(f"有 {s['errors']} 处数据错误，相应行未计算，详见问题清单。")
+    return result
