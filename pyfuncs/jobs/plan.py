@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from pyfuncs.core.parts import PART_LABELS
+from pyfuncs.io.book import col_letter
 from pyfuncs.jobs import JobOptions, JobResult, Problem
 from pyfuncs.jobs._layout import Layout
 from pyfuncs.schema import plan_table
@@ -263,8 +264,6 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date) -> Layout:
         label = f"{m}月" if y != 9999 else "日期不明"
         pid = col_of["project_id"]
         state = col_of["state"]
-        from pyfuncs.io.book import col_letter
-
         count = f'COUNTA({col_letter(pid)}{first}:{col_letter(pid)}{last})'
         done = f'COUNTIF({col_letter(state)}{first}:{col_letter(state)}{last},"已回访")'
         for c in range(1, n + 1):
@@ -279,4 +278,72 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date) -> Layout:
     return lay
 
 
-from pyfuncs.io.book import col_letter  # noqa: E402  (used above; kept at module level for speed)
+
+# --- the job ----------------------------------------------------------------------------------
+def read_plan(book, year: int):
+    """The existing plan sheet of ``year`` as a :class:`pyfuncs.tables.Frame` (None if absent).
+    Staff columns come from the raw cells (a value outside the dropdown is still staff's text);
+    subtotal rows (no 项目编号) are dropped."""
+    from pyfuncs.tables import read_table
+
+    table = plan_table(year)
+    if not book.has_sheet(table.sheet):
+        return None
+    frame = read_table(book, table)
+    if not frame.cols:
+        return None
+    df = frame.raw.copy()
+    for k in ("date", "actual"):
+        df[k] = frame.df[k].map(lambda v: None if pd.isna(v) else pd.Timestamp(v).date())
+        raw_bad = frame.raw[k].map(lambda v: not _blank(v)) & frame.df[k].isna()
+        df.loc[raw_bad, k] = frame.raw.loc[raw_bad, k]  # keep staff's unparseable text as is
+    df = df[df["project_id"].map(_text) != ""]
+    frame.plan = df
+    return frame
+
+
+def run(book, opts: JobOptions) -> JobResult:
+    from pyfuncs.core.callbacks import plan_visits
+    from pyfuncs.jobs._common import settings_and_calendar, terms_with_ends, write_layout
+    from pyfuncs.schema import PROJECTS, TERMS
+    from pyfuncs.tables import append_rows, read_table
+
+    year = opts.year or opts.today.year
+    result = JobResult("plan")
+    settings, calendar, problems = settings_and_calendar(book)
+    result.problems += problems
+    projects = read_table(book, PROJECTS)
+    terms = read_table(book, TERMS)
+    result.problems += projects.problems + terms.problems
+    book.set_status(f"生成{year}年度回访计划：补充保修条款…")
+    add = missing_terms(projects.df[~projects.df.index.isin(projects.bad_rows)], terms.df)
+    if len(add):
+        append_rows(book, terms, add)
+        terms = read_table(book, TERMS)
+        result.messages.append(f"为 {add['project_id'].nunique()} 个项目补充了保修条款（每个项目 {len(PART_LABELS)} 行，按法定期限）")
+    good_projects = projects.df[~projects.df.index.isin(projects.bad_rows)]
+    good_terms = terms.df[~terms.df.index.isin(terms.bad_rows)]
+    tw, bad_ends = terms_with_ends(good_projects, good_terms, settings)
+    for row, msg in bad_ends.items():
+        result.problems.append(Problem(TERMS.sheet, row, TERMS.column("end").header, msg, "提示"))
+    tw = tw[~tw["end"].isna()]
+    book.set_status(f"生成{year}年度回访计划：计算回访日期…")
+    visits = plan_visits(good_projects, tw.assign(start=tw["start_eff"]), year, settings, calendar)
+    fresh = build_plan(visits, good_projects)
+    old = read_plan(book, year)
+    owners = {_text(p["project_id"]): default_owner(p) for _, p in good_projects.iterrows()}
+    merged = merge_plan(fresh, old.plan if old is not None else None, owners)
+    book.set_status(f"生成{year}年度回访计划：写入工作表…")
+    write_layout(book, plan_layout(merged, year, opts.today), after="回访记录")
+    book.set_status(None)
+    n_changed = int(merged["changed"].sum())
+    result.summary = {
+        "year": year, "sheet": plan_table(year).sheet, "rows": int(len(merged)),
+        "projects": int(merged["project_id"].nunique()), "changed_rows": n_changed,
+        "terms_added": int(len(add)),
+        "by_month": {int(m): int(c) for m, c in
+                     merged["date"].map(lambda d: d.month if d else 0).value_counts().sort_index().items()},
+    }
+    result.messages.append(f"{plan_table(year).sheet}：{len(merged)} 次回访，涉及 {result.summary['projects']} 个项目"
+                           + (f"；{n_changed} 行为计划变更后保留的旧计划（备注已标明）" if n_changed else ""))
+    return result

@@ -1,0 +1,117 @@
+"""Small helpers the plan/visits/report/forms jobs share, built only on the :class:`Book` primitives.
+
+Table reading/writing itself is :mod:`pyfuncs.tables` (the IO layer); these are the extras:
+- :func:`write_updates`: {Excel row: {key: value}} → cells of a generated sheet (the plan).
+- :func:`settings_and_calendar`: 设置 + 城市季节 + 节假日 → (Settings, WorkCalendar, problems).
+- :func:`typed_projects` / :func:`terms_with_ends`: the ledger typed for the core, warranty ends.
+- :func:`write_layout`: render a :class:`~pyfuncs.jobs._layout.Layout` as a (re)generated sheet.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from pyfuncs.io.book import Book, is_blank, to_cell
+from pyfuncs.jobs import Problem
+
+
+def write_updates(book: Book, frame, updates: dict[int, dict[str, Any]]) -> int:
+    """Write {Excel row: {key: value}} on ``frame``'s sheet (any column: used only for sheets this
+    package generates, e.g. the plan); returns the number of cells written."""
+    cells: dict[tuple[int, int], Any] = {}
+    fmts: dict[int, str | None] = {}
+    for row, kv in updates.items():
+        for k, v in kv.items():
+            c = frame.cols.get(k)
+            if c is None:
+                continue
+            cells[(int(row), c)] = to_cell(v)
+            col = frame.table.column(k)
+            fmts[c] = col.format if col.kind in ("date", "int", "number") else None
+    book.write_cells(frame.sheet, cells, fmts)
+    return len(cells)
+
+
+def settings_and_calendar(book: Book):
+    """(Settings, WorkCalendar, problems) from the 设置 and 节假日 sheets."""
+    from pyfuncs.tables import read_calendar, read_settings
+
+    settings, p1 = read_settings(book)
+    cal, p2 = read_calendar(book)
+    return settings, cal, p1 + p2
+
+
+def as_date(v: Any) -> dt.date | None:
+    """A cell value → date, None when blank or not a date."""
+    if is_blank(v):
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    from pyfuncs.core.dates import DateError, to_date
+
+    try:
+        return to_date(v)
+    except (DateError, ValueError, TypeError):
+        return None
+
+
+def native_openpyxl(book: Book):
+    """The openpyxl Workbook behind a FileBook, or None (live Excel)."""
+    wb = book.native
+    return wb if type(wb).__module__.startswith("openpyxl") else None
+
+
+def terms_with_ends(projects: pd.DataFrame, terms: pd.DataFrame, settings) -> tuple[pd.DataFrame, dict[int, str]]:
+    """保修条款 (typed, from :func:`pyfuncs.tables.read_table`) with ``start_eff`` (起算日期, else
+    the project's 竣工验收日期), ``end`` (datetime64[D] as datetime64[s]), ``name``/``city`` from the
+    ledger. Returns the frame and {Excel row: problem} for rows whose end is unknown."""
+    import numpy as np
+
+    from pyfuncs.core.warranty import warranty_ends
+
+    by_id = projects[~projects.index.duplicated()].drop_duplicates("project_id").set_index("project_id")
+    df = terms.copy()
+    pid = df["project_id"].map(lambda v: "" if is_blank(v) else str(v).strip())
+    own = df["start"].to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
+    acc_map = by_id["accepted"] if len(by_id) else pd.Series(dtype="datetime64[s]")
+    acc = pid.map(lambda p: acc_map.get(p, pd.NaT)).to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
+    start = np.where(np.isnat(own), acc, own)
+
+    def look(col):
+        return [by_id[col].get(p) if p in by_id.index else None for p in pid]
+
+    res = warranty_ends(start, list(df["part"]), [None if is_blank(t) else t for t in df["term"]],
+                        look("city"), [None if is_blank(v) else int(v) for v in look("design_life")],
+                        settings)
+    df["project_id"] = pid
+    df["start_eff"] = pd.Series(start, index=df.index).astype("datetime64[s]")
+    df["end"] = pd.Series(res.ends, index=df.index).astype("datetime64[s]")
+    df["name"] = look("name")
+    df["city"] = look("city")
+    rows = list(df.index)
+    problems = {int(rows[i]): str(m) for i, m in res.errors.items()}
+    for r, p, s_ in zip(rows, pid, start):
+        if np.isnat(s_) and int(r) not in problems:
+            problems[int(r)] = ("项目不在项目台账中" if p not in by_id.index else "起算日期和竣工验收日期都为空") + "，无法计算到期日期"
+    return df, problems
+
+
+def write_layout(book: Book, lay, *, after: str | None = None) -> None:
+    """Replace sheet ``lay.name`` with the rendered layout (same tab position if it existed, else
+    after sheet ``after``, else at the end)."""
+    from pyfuncs.jobs import _layout
+
+    wb = native_openpyxl(book)
+    names = book.sheet_names()
+    index = None
+    if lay.name not in names and after in names:
+        index = names.index(after) + 1
+    if wb is not None:
+        _layout.replace_sheet(wb, lay.name, lay, index)
+    else:  # live Excel
+        _layout.render_xlwings(book.native, lay, index)
+    book.dirty = True
