@@ -1,0 +1,263 @@
+"""数据检查 (``check``): every problem in the data, with sheet, row, column and a Chinese message.
+
+Small check functions, each taking the loaded :class:`Data` and returning a list of
+:class:`~pyfuncs.jobs.Problem` (beancount style); :func:`run` gathers them. Level 错误 is a
+problem that makes a job skip the row; 提示 is worth a look but the row is processed.
+
+The job writes nothing to the workbook by default. With ``opts.extra["sheet"] = True`` (the
+ribbon button does this, since Excel has no console) it replaces a generated sheet 检查结果 with
+the list; the command line prints the list and exits with status 1 when there are errors.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from pyfuncs.io.book import Book, is_blank
+from pyfuncs.jobs import JobOptions, JobResult, Problem
+from pyfuncs.schema import TABLES
+from pyfuncs.tables import ERROR, HINT, Frame, read_calendar, read_settings, read_table
+
+RESULT_SHEET = "检查结果"
+
+
+@dataclass
+class Data:
+    book: Book
+    today: dt.date
+    frames: dict[str, Frame] = field(default_factory=dict)
+    settings: object = None
+    settings_problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def project_ids(self) -> set[str]:
+        f = self.frames["projects"]
+        return {str(v).strip() for v in f.df["project_id"].dropna()}
+
+
+def load(book: Book, today: dt.date) -> Data:
+    d = Data(book, today)
+    for key in ("projects", "terms", "repairs", "visits", "holidays"):
+        d.frames[key] = read_table(book, TABLES[key])
+    d.settings, d.settings_problems = read_settings(book)
+    return d
+
+
+# ---- the checks ----------------------------------------------------------------------------------
+def check_tables(d: Data) -> list[Problem]:
+    """Headers, bad dates/numbers, values outside the dropdown lists, missing required values,
+    merged cells: everything :func:`pyfuncs.tables.read_table` finds."""
+    out = []
+    for key in ("projects", "terms", "repairs", "visits"):
+        out += d.frames[key].problems
+    return out
+
+
+def check_settings(d: Data) -> list[Problem]:
+    """设置 and 城市季节 values, 节假日 rows."""
+    _, cal_problems = read_calendar(d.book)
+    return list(d.settings_problems) + cal_problems
+
+
+def check_duplicate_projects(d: Data) -> list[Problem]:
+    f = d.frames["projects"]
+    ids = f.df["project_id"].dropna().map(lambda v: str(v).strip())
+    dup = ids[ids.duplicated(keep=False)]
+    out = []
+    for pid, group in dup.groupby(dup):
+        rows = [int(r) for r in group.index]
+        for r in rows[1:]:
+            out.append(Problem(f.sheet, r, f.header("project_id"),
+                               f"项目编号「{pid}」重复（第{rows[0]}行已有），其他表按第{rows[0]}行的项目处理"))
+    return out
+
+
+def check_unknown_projects(d: Data) -> list[Problem]:
+    known = d.project_ids
+    out = []
+    for key in ("terms", "repairs", "visits"):
+        f = d.frames[key]
+        ids = f.df["project_id"].dropna().map(lambda v: str(v).strip())
+        for r, pid in ids[~ids.isin(known)].items():
+            out.append(Problem(f.sheet, int(r), f.header("project_id"), f"项目编号「{pid}」不在项目台账中"))
+    return out
+
+
+def check_cities(d: Data) -> list[Problem]:
+    """Cities missing from the season table use the 默认 row: fine for most, worth a look."""
+    f = d.frames["projects"]
+    out = []
+    for r, city in f.df["city"].dropna().items():
+        if not d.settings.knows_city(city):
+            out.append(Problem(f.sheet, int(r), f.header("city"),
+                               f"城市「{city}」不在设置的城市季节表中，采暖期/供冷期按“默认”行计算", HINT))
+    return out
+
+
+def check_duplicate_tickets(d: Data) -> list[Problem]:
+    f = d.frames["repairs"]
+    ids = f.df["ticket_id"].dropna().map(lambda v: str(v).strip())
+    out = []
+    dup = ids[ids.duplicated(keep=False)]
+    for tid, group in dup.groupby(dup):
+        rows = [int(r) for r in group.index]
+        for r in rows[1:]:
+            out.append(Problem(f.sheet, r, f.header("ticket_id"), f"报修单号「{tid}」重复（第{rows[0]}行已使用）"))
+    return out
+
+
+def check_date_order(d: Data) -> list[Problem]:
+    f = d.frames["repairs"]
+    out = []
+    if not len(f.df):
+        return out
+    notice, arrival, done, accepted = (f.dates(k) for k in ("notice", "arrival", "done", "accepted"))
+    today = np.datetime64(d.today, "D")
+    pairs = (
+        (arrival, notice, "arrival", "到场日期早于报修日期"),
+        (done, arrival, "done", "完成日期早于到场日期"),
+        (accepted, done, "accepted", "验收日期早于完成日期"),
+        (done, notice, "done", "完成日期早于报修日期"),
+    )
+    seen = set()
+    for later, earlier, key, msg in pairs:
+        wrong = ~np.isnat(later) & ~np.isnat(earlier) & (later < earlier)
+        for r in f.df.index[wrong]:
+            if (int(r), key) not in seen:
+                seen.add((int(r), key))
+                out.append(Problem(f.sheet, int(r), f.header(key), msg))
+    for key in ("notice", "arrival", "done", "accepted"):
+        col = f.dates(key)
+        future = ~np.isnat(col) & (col > today)
+        for r in f.df.index[future]:
+            out.append(Problem(f.sheet, int(r), f.header(key), f"日期在今天（{d.today:%Y-%m-%d}）之后", HINT))
+    # a repair request before the project was handed over
+    p = d.frames["projects"]
+    acc = pd.Series(p.dates("accepted"), index=p.df["project_id"].map(lambda v: "" if is_blank(v) else str(v).strip()))
+    acc = acc[~acc.index.duplicated()]
+    pid = f.df["project_id"].map(lambda v: "" if is_blank(v) else str(v).strip())
+    pacc = pid.map(acc).to_numpy(dtype="datetime64[D]")
+    early = ~np.isnat(pacc) & ~np.isnat(notice) & (notice < pacc)
+    for r in f.df.index[early]:
+        out.append(Problem(f.sheet, int(r), f.header("notice"), "报修日期早于该项目的竣工验收日期", HINT))
+    return out
+
+
+def check_terms(d: Data) -> list[Problem]:
+    """Unreadable terms (错误), terms below the legal floor (提示), duplicate project+part rows."""
+    from pyfuncs.core.parts import STATUTORY
+    from pyfuncs.core.warranty import parse_term
+
+    f = d.frames["terms"]
+    out = []
+    seen: dict[tuple[str, str], int] = {}
+    for r in f.df.index:
+        pid, part, term = f.df.at[r, "project_id"], f.df.at[r, "part"], f.df.at[r, "term"]
+        if not is_blank(pid) and not is_blank(part):
+            k = (str(pid).strip(), str(part))
+            if k in seen:
+                out.append(Problem(f.sheet, int(r), f.header("part"),
+                                   f"项目「{k[0]}」的「{part}」已在第{seen[k]}行约定，按到期日较晚的一行判断是否在保", HINT))
+            else:
+                seen[k] = int(r)
+        if is_blank(term):
+            continue
+        try:
+            t = parse_term(term)
+        except ValueError as e:
+            out.append(Problem(f.sheet, int(r), f.header("term"), str(e)))
+            continue
+        floor = STATUTORY.get(part) if not is_blank(part) else None
+        if t is None or floor is None:
+            continue
+        if t.unit == floor.unit and t.amount < floor.amount or (
+                t.months is not None and floor.months is not None and t.months < floor.months):
+            out.append(Problem(f.sheet, int(r), f.header("term"),
+                               f"约定保修期{t.label()}短于法定最低{floor.label()}（{part}），按法定最低期限计", HINT))
+    return out
+
+
+def check_visits(d: Data) -> list[Problem]:
+    f = d.frames["visits"]
+    out = []
+    if not len(f.df):
+        return out
+    low = f.df["satisfaction"].isin(("不太满意", "不满意")).to_numpy()
+    no_ticket = f.df["ticket_id"].isna().to_numpy() & f.df["registered"].isna().to_numpy()
+    for r in f.df.index[low & no_ticket]:
+        out.append(Problem(f.sheet, int(r), f.header("satisfaction"),
+                           "评价为不满意但没有报修单，运行“登记回访”会自动开单", HINT))
+    rep = d.frames["repairs"]
+    tickets = set(rep.df["ticket_id"].dropna().map(lambda v: str(v).strip()))
+    for r, tid in f.df["ticket_id"].dropna().items():
+        for t in str(tid).replace("，", ",").replace("、", ",").split(","):
+            if t.strip() and t.strip() not in tickets:
+                out.append(Problem(f.sheet, int(r), f.header("ticket_id"), f"报修单号「{t.strip()}」在报修台账中找不到", HINT))
+    return out
+
+
+CHECKS: tuple[Callable[[Data], list[Problem]], ...] = (
+    check_tables,
+    check_settings,
+    check_duplicate_projects,
+    check_unknown_projects,
+    check_cities,
+    check_duplicate_tickets,
+    check_date_order,
+    check_terms,
+    check_visits,
+)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        k = (p.sheet, p.row, p.column, p.message)
+        if k not in seen:
+            seen.add(k)
+            out.append(p)
+    return out
+
+
+def find_problems(book: Book, today: dt.date) -> list[Problem]:
+    d = load(book, today)
+    problems: list[Problem] = []
+    for check in CHECKS:
+        problems += check(d)
+    problems = _dedupe(problems)
+    order = {name: i for i, name in enumerate(book.sheet_names())}
+    problems.sort(key=lambda p: (p.level != ERROR, order.get(p.sheet, 99), p.row or 0, p.column or ""))
+    return problems
+
+
+def write_result_sheet(book: Book, problems: list[Problem], today: dt.date) -> None:
+    rows = [[f"数据检查结果（{today:%Y-%m-%d}）：错误 {sum(p.level == ERROR for p in problems)} 处，"
+             f"提示 {sum(p.level == HINT for p in problems)} 处", None, None, None, None],
+            ["级别", "工作表", "行", "列", "问题"]]
+    rows += [[p.level, p.sheet, p.row, p.column, p.message] for p in problems]
+    if not problems:
+        rows.append([None, None, None, None, "没有发现问题"])
+    book.new_sheet(RESULT_SHEET)
+    book.write(RESULT_SHEET, 1, 1, rows)
+    book.set_column_widths(RESULT_SHEET, {1: 6, 2: 12, 3: 6, 4: 14, 5: 70})
+    book.page_setup(RESULT_SHEET, landscape=True, repeat_rows="2:2")
+
+
+def run(book: Book, opts: JobOptions) -> JobResult:
+    book.set_status("数据检查中…")
+    problems = find_problems(book, opts.today)
+    if opts.extra.get("sheet"):
+        write_result_sheet(book, problems, opts.today)
+    book.set_status(None)
+    errors = sum(p.level == ERROR for p in problems)
+    hints = len(problems) - errors
+    result = JobResult("check", problems=problems)
+    result.summary = {"errors": errors, "hints": hints,
+                      "by_sheet": pd.Series([p.sheet for p in problems], dtype=object).value_counts().to_dict()
+                      if problems else {}}
+    result.messages.append(f"数据检查完成：错误 {errors} 处，提示 {hints} 处。" if problems else "数据检查完成：没有发现问题。")
+    return result
