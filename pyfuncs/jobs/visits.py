@@ -1,0 +1,318 @@
+"""登记回访 (``visits``): register new rows of 回访记录.
+
+For every row of 回访记录 whose 登记状态 is blank (a new row):
+
+- give it a 回访编号 ``HF2026-0001`` (HF + the visit's year + a running number that never reuses a
+  number already in the column);
+- mark the matching plan row done in ``回访计划YYYY``: same 项目编号, a not-yet-done row (状态 blank
+  or 未回访, 实际回访日期 blank) in the same month, else the nearest not-done planned visit within
+  one month either side. Only blank cells are written (状态=已回访, 实际回访日期=回访日期);
+- open a repair ticket in 报修台账 when 发现问题 is filled (other than 无/没有/-) or 满意度 is
+  不太满意/不满意: 报修单号 numbered like refresh (``BX2026-0001``: settings' prefix, the 报修日期's
+  year, the next number never used), 报修日期=回访日期, 问题描述, 紧急程度 一般, 原因分类 待查,
+  状态 待派工, 报修人=受访人, 联系电话 from the ledger, 来源回访=回访编号; and write the new
+  报修单号 into the visit row (only if blank) — linked both ways. A visit that already names a
+  ticket in 报修单号 opens none; that ticket's 来源回访 is filled if blank;
+- set 登记状态 to ``已登记 YYYY-MM-DD`` (the run's date, so a rerun with the same --today writes
+  the same cells, and registered rows are never registered twice).
+
+Rows with a bad or missing 回访日期 or an unknown 项目编号 are reported as problems (sheet, row,
+column) and skipped; the other rows are processed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from dateutil.relativedelta import relativedelta
+
+from pyfuncs.core.settings import Settings
+from pyfuncs.jobs import JobOptions, JobResult, Problem
+from pyfuncs.schema import REPAIRS, VISITS, plan_table
+
+NO_PROBLEM_WORDS = {"无", "没有", "无问题", "暂无", "未发现", "未发现问题", "正常", "-", "—", "/", "／", "无。"}
+LOW_RATINGS = ("不太满意", "不满意")
+DONE_STATE = "已回访"
+OPEN_PLAN_STATES = ("", "未回访")
+
+
+def _blank(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, str):
+        return not v.strip()
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(v: Any) -> str:
+    return "" if _blank(v) else str(v).strip()
+
+
+def _to_date(v: Any) -> dt.date | None:
+    """A cell value → date; raises ValueError with a Chinese message when it is not one."""
+    if _blank(v):
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    from pyfuncs.core.dates import to_date
+
+    return to_date(v)
+
+
+def next_numbers(existing: list[Any], prefix: str, year: int, count: int) -> list[str]:
+    """``count`` new ids ``{prefix}{year}-NNNN`` after the highest number already used for that
+    prefix and year in ``existing`` (numbers are never reused, gaps are not filled).
+
+    >>> next_numbers(["BX2026-0007", "BX2025-0100", "x"], "BX", 2026, 2)
+    ['BX2026-0008', 'BX2026-0009']
+    """
+    pat = re.compile(rf"^{re.escape(prefix)}{year}-(\d+)$")
+    top = 0
+    for v in existing:
+        m = pat.match(_text(v))
+        if m:
+            top = max(top, int(m.group(1)))
+    return [f"{prefix}{year}-{top + i:04d}" for i in range(1, count + 1)]
+
+
+class _Counter:
+    """Hands out ids per (prefix, year), continuing after what ``existing`` holds."""
+
+    def __init__(self, existing: list[Any], prefix: str):
+        self.existing = list(existing)
+        self.prefix = prefix
+
+    def take(self, year: int) -> str:
+        new = next_numbers(self.existing, self.prefix, year, 1)[0]
+        self.existing.append(new)
+        return new
+
+
+class _TicketCounter(_Counter):
+    """Ticket ids exactly as 刷新台账 assigns them (one implementation: refresh.next_ticket_ids)."""
+
+    def take(self, year: int) -> str:
+        from pyfuncs.jobs.refresh import next_ticket_ids
+
+        new = next_ticket_ids(self.existing, [year], self.prefix)[0]
+        self.existing.append(new)
+        return new
+
+
+def wants_ticket(problems: Any, satisfaction: Any) -> bool:
+    text = _text(problems)
+    return (bool(text) and text not in NO_PROBLEM_WORDS) or _text(satisfaction) in LOW_RATINGS
+
+
+def _ticket_text(problems: Any, satisfaction: Any) -> str:
+    text = _text(problems)
+    if text and text not in NO_PROBLEM_WORDS:
+        return text
+    return f"回访满意度：{_text(satisfaction)}"
+
+
+@dataclass
+class Registration:
+    """What :func:`register` decided; ``run`` writes it."""
+
+    visit_cells: dict[int, dict[str, Any]] = field(default_factory=dict)      # visit row → {key: value}
+    plan_cells: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)  # year → row → {key: value}
+    new_tickets: list[dict[str, Any]] = field(default_factory=list)          # 报修台账 rows (schema keys)
+    ticket_cells: dict[int, dict[str, Any]] = field(default_factory=dict)    # existing ticket row → {key: value}
+    problems: list[Problem] = field(default_factory=list)
+    registered: int = 0
+    plan_marked: int = 0
+    unmatched: list[str] = field(default_factory=list)
+
+
+def _find_plan_row(plans: dict[int, pd.DataFrame], pid: str, day: dt.date,
+                   taken: set[tuple[int, int]]) -> tuple[int, int] | None:
+    """(year, Excel row) of the plan row this visit fulfils, or None."""
+    lo, hi = day - relativedelta(months=1), day + relativedelta(months=1)
+    best = None
+    for year in (day.year - 1, day.year, day.year + 1):
+        plan = plans.get(year)
+        if plan is None or plan.empty:
+            continue
+        for row, r in plan.iterrows():
+            if _text(r.get("project_id")) != pid or (year, row) in taken:
+                continue
+            if _text(r.get("state")) not in OPEN_PLAN_STATES or not _blank(r.get("actual")):
+                continue
+            try:
+                pd_ = _to_date(r.get("date"))
+            except ValueError:
+                continue
+            if pd_ is None:
+                continue
+            same_month = (pd_.year, pd_.month) == (day.year, day.month)
+            if not same_month and not (lo <= pd_ <= hi):
+                continue
+            rank = (0 if same_month else 1, abs((pd_ - day).days), pd_)
+            if best is None or rank < best[0]:
+                best = (rank, (year, row))
+    return best[1] if best else None
+
+
+def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.DataFrame],
+             repairs: pd.DataFrame, settings: Settings, today: dt.date,
+             skip: set[int] | frozenset = frozenset()) -> Registration:
+    """Decide everything for the new rows (登记状态 blank) of ``visits`` (the whole table, indexed
+    by Excel row, so numbers already used are never handed out again). Rows in ``skip`` (already
+    reported as bad) are left alone. Pure."""
+    out = Registration()
+    sheet = VISITS.sheet
+    h = {c.key: c.header for c in VISITS.columns}
+    known = {}
+    for _, p in projects.iterrows():
+        pid = _text(p.get("project_id"))
+        if pid and pid not in known:
+            known[pid] = p
+    visit_ids = _Counter(list(visits.get("visit_id", pd.Series(dtype=object))), "HF")
+    ticket_ids = _TicketCounter(
+        list(repairs.get("ticket_id", pd.Series(dtype=object)))
+        + list(visits.get("ticket_id", pd.Series(dtype=object))),
+        settings.ticket_prefix,
+    )
+    ticket_rows = {}
+    for row, r in repairs.iterrows():
+        tid = _text(r.get("ticket_id"))
+        if tid and tid not in ticket_rows:
+            ticket_rows[tid] = row
+    taken: set[tuple[int, int]] = set()
+    stamp = f"已登记 {today.isoformat()}"
+    for row, v in visits.iterrows():
+        if not _blank(v.get("registered")) or row in skip:
+            continue
+        if all(_blank(v.get(k)) for k in ("date", "project_id", "problems", "satisfaction", "visitor")):
+            continue  # an empty row inside the table
+        bad = False
+        try:
+            day = _to_date(v.get("date"))
+            if day is None:
+                out.problems.append(Problem(sheet, int(row), h["date"], "回访日期为空，本行未登记"))
+                bad = True
+        except ValueError as e:
+            out.problems.append(Problem(sheet, int(row), h["date"], f"回访日期无效（{e}），本行未登记"))
+            bad = True
+        pid = _text(v.get("project_id"))
+        if not pid:
+            out.problems.append(Problem(sheet, int(row), h["project_id"], "项目编号为空，本行未登记"))
+            bad = True
+        elif pid not in known:
+            out.problems.append(Problem(sheet, int(row), h["project_id"],
+                                        f"项目编号「{pid}」不在项目台账中，本行未登记"))
+            bad = True
+        if bad:
+            continue
+        cells: dict[str, Any] = {}
+        vid = _text(v.get("visit_id")) or visit_ids.take(day.year)
+        cells["visit_id"] = vid
+        # plan row
+        hit = _find_plan_row(plans, pid, day, taken)
+        if hit:
+            taken.add(hit)
+            year, prow = hit
+            pr = plans[year].loc[prow]
+            pc = {}
+            if _text(pr.get("state")) in OPEN_PLAN_STATES:
+                pc["state"] = DONE_STATE
+            if _blank(pr.get("actual")):
+                pc["actual"] = day
+            if pc:
+                out.plan_cells.setdefault(year, {})[prow] = pc
+                out.plan_marked += 1
+        else:
+            out.unmatched.append(f"{pid} {day.isoformat()}")
+        # ticket
+        own = _text(v.get("ticket_id"))
+        if own:
+            trow = ticket_rows.get(own)
+            if trow is not None and _blank(repairs.loc[trow].get("visit_ref")):
+                out.ticket_cells[trow] = {"visit_ref": vid}
+        elif wants_ticket(v.get("problems"), v.get("satisfaction")):
+            tid = ticket_ids.take(day.year)
+            p = known[pid]
+            out.new_tickets.append({
+                "ticket_id": tid,
+                "project_id": pid,
+                "notice": day,
+                "reporter": _text(v.get("met")) or _text(p.get("contact")),
+                "phone": _text(p.get("phone")),
+                "problem": _ticket_text(v.get("problems"), v.get("satisfaction")),
+                "urgency": "一般",
+                "cause": "待查",
+                "state": "待派工",
+                "visit_ref": vid,
+            })
+            cells["ticket_id"] = tid
+        cells["registered"] = stamp
+        out.visit_cells[int(row)] = cells
+        out.registered += 1
+    return out
+
+
+# --- the job ----------------------------------------------------------------------------------
+def run(book, opts: JobOptions) -> JobResult:
+    from pyfuncs.jobs._common import settings_and_calendar, write_updates
+    from pyfuncs.jobs.plan import read_plan
+    from pyfuncs.schema import PROJECTS
+    from pyfuncs.tables import append_rows, read_table, write_columns
+
+    result = JobResult("visits")
+    settings, _cal, problems = settings_and_calendar(book)
+    result.problems += problems
+    book.set_status("登记回访：读取回访记录…")
+    visits = read_table(book, VISITS)
+    projects = read_table(book, PROJECTS)
+    repairs = read_table(book, REPAIRS)
+    new_rows = [r for r in visits.df.index if _blank(visits.raw.at[r, "registered"])]
+    result.problems += [p for p in visits.problems if p.row is None or p.row in new_rows]
+    # dates as Python dates for the pure function
+    df = visits.df.assign(date=visits.df["date"].map(lambda v: None if pd.isna(v) else pd.Timestamp(v).date()))
+    years = sorted({d.year + k for r, d in df["date"].items() if d and r in new_rows for k in (-1, 0, 1)})
+    plan_frames = {y: read_plan(book, y) for y in years}
+    plans = {y: f.plan for y, f in plan_frames.items() if f is not None}
+    good_projects = projects.df[~projects.df.index.isin(projects.bad_rows)]
+    reg = register(df, good_projects, plans, repairs.df, settings, opts.today, set(visits.bad_rows))
+    result.problems += reg.problems
+    book.set_status("登记回访：写入…")
+    if reg.new_tickets:
+        append_rows(book, repairs, reg.new_tickets)
+    if reg.ticket_cells:
+        write_columns(book, repairs, {"visit_ref": pd.Series({r: c["visit_ref"] for r, c in reg.ticket_cells.items()})})
+    if reg.visit_cells:
+        cols = {}
+        for key in ("visit_id", "ticket_id", "registered"):
+            vals = {r: c[key] for r, c in reg.visit_cells.items() if key in c}
+            if vals:
+                cols[key] = pd.Series(vals, dtype=object)
+        write_columns(book, visits, cols)
+    for year, cells in reg.plan_cells.items():
+        write_updates(book, plan_frames[year], cells)
+    book.set_status(None)
+    result.summary = {
+        "registered": reg.registered,
+        "tickets_opened": [t["ticket_id"] for t in reg.new_tickets],
+        "plan_rows_marked": reg.plan_marked,
+        "unmatched": reg.unmatched,
+        "skipped": len(new_rows) - reg.registered,
+    }
+    result.messages.append(f"登记了 {reg.registered} 条回访记录，{reg.plan_marked} 条计划标为已回访，"
+                           f"新开报修单 {len(reg.new_tickets)} 张")
+    if reg.new_tickets:
+        result.messages.append("新报修单：" + "、".join(t["ticket_id"] for t in reg.new_tickets)
+                               + "（请运行「刷新台账」计算应到场日期）")
+    if reg.unmatched:
+        result.messages.append("以下回访在回访计划中没有对应的未完成计划：" + "；".join(reg.unmatched))
+    return result
