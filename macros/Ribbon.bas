@@ -32,3 +32,9 @@ End Sub
 Public Sub OnSelftest(control As IRibbonControl)
     RunPython "import pyfuncs.macros as m; m.selftest()"
 End Sub
+
+' Not a button: the xlwings VBA version of this workbook, read by the self-test
+' (pyfuncs.selftest) through xlwings' Book.macro to compare it with the Python package.
+Public Function AftercareXlwingsVersion() As String
+    AftercareXlwingsVersion = XLWINGS_VERSION
+End Function
