@@ -122,10 +122,19 @@ def job_lock(path: str | os.PathLike, wait: float = 5.0, poll: float = 0.1) -> I
     refused with a Chinese message. The OS releases the lock if the holder dies.
     """
     lp = lock_file(Path(path))
-    fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait
+    fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        while not _try_lock(fd):
+        while True:
+            if _try_lock(fd):
+                # the holder before us may have removed the file after we opened it: then our
+                # lock is on a dead inode, so open the path again
+                if os.name == "nt" or _same_file(fd, lp):
+                    break
+                _unlock(fd)
+                os.close(fd)
+                fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
+                continue
             if time.monotonic() >= deadline:
                 holder = ""
                 try:
@@ -144,11 +153,20 @@ def job_lock(path: str | os.PathLike, wait: float = 5.0, poll: float = 0.1) -> I
         try:
             yield lp
         finally:
+            if os.name != "nt":  # remove it while still locked; waiters re-check the inode
+                with contextlib.suppress(OSError):
+                    os.unlink(lp)
             _unlock(fd)
     finally:
         os.close(fd)
-        # the lock file is left in place on purpose: deleting it while another process waits on
-        # the same inode would let a third process lock a fresh file at the same time.
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        a, b = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev)
 
 
 # ---- saving --------------------------------------------------------------------------------
