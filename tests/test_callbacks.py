@@ -1,0 +1,128 @@
+"""Callback visits for a year (DOMAIN.md §3)."""
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pyfuncs.core.calendar import WorkCalendar
+from pyfuncs.core.callbacks import plan_visits, project_parts
+from pyfuncs.core.settings import Settings
+
+D = dt.date
+
+
+def projects(*rows):
+    return pd.DataFrame(rows, columns=["project_id", "accepted", "size", "four_new", "city"]).assign(
+        accepted=lambda f: pd.to_datetime(f["accepted"]))
+
+
+def plan_of(prj, year, settings=None, parts=None, calendar=None):
+    parts = project_parts(prj, settings) if parts is None else parts
+    out = plan_visits(prj, parts, year, settings, calendar)
+    out["day"] = [pd.Timestamp(d).date() for d in out["date"]]
+    return out
+
+
+def test_routine_first_mid_and_yearly_for_a_large_project():
+    p = plan_of(projects(("P1", "2025-03-10", "大型", "否", "北京")), 2025)
+    routine = p[p["kinds"].str.contains("例行回访")]
+    # +1 month (04-10), +6 months (09-10); yearly from then on
+    assert [d.month for d in routine["day"]] == [4, 9]
+    assert all("屋面防水" in x for x in routine["parts"])
+    assert all("地基基础和主体结构" not in x for x in routine["parts"])
+    nxt = plan_of(projects(("P1", "2025-03-10", "大型", "否", "北京")), 2026)
+    assert [d.month for d in nxt[nxt["kinds"].str.contains("例行")]["day"]] == [3]
+
+
+@pytest.mark.parametrize("size, months", [("小型", [3, 6, 9, 12]), ("中型", [6, 12]), ("大型", [12])])
+def test_routine_frequency_by_size(size, months):
+    # accepted 2024-12-15: in 2025, the visits at +1 and +6, then every 3/6/12 months
+    p = plan_of(projects(("P", "2024-12-15", size, "否", "北京")), 2025)
+    got = sorted({(d.year - 2024) * 12 + d.month - 12 for d, k in zip(p["day"], p["kinds"]) if "例行回访" in k})
+    assert got == sorted(set([1, 6] + months))
+
+
+def test_routine_stops_when_no_non_structural_part_is_under_warranty():
+    # accepted 2015: roof/leak ended 2020-06-30, so no routine visit in 2026 although the structure is covered
+    p = plan_of(projects(("P", "2015-06-30", "小型", "否", "北京")), 2026)
+    assert p.empty
+
+
+def test_seasonal_visits_only_while_the_part_is_covered():
+    p = plan_of(projects(("P", "2023-08-20", "大型", "否", "北京")), 2026)
+    by_month = {d.month: (k, parts) for d, k, parts in zip(p["day"], p["kinds"], p["parts"])}
+    # rainy season (05-15) for roof and waterproofing (5 years: covered)
+    assert "季节性回访" in by_month[5][0] and "屋面防水、防渗漏" in by_month[5][1]
+    # heating: 2 seasons from 2023-08-20 → ended 2025-03-15: no pre-heating visit in Oct 2026
+    assert 10 not in by_month
+    # cooling: 2023 season is partial (accepted inside), so 2024 and 2025 count → ended 2025-09-30
+    assert 4 not in by_month
+
+
+def test_pre_heating_visit_one_month_before_city_season():
+    p = plan_of(projects(("P", "2025-06-30", "中型", "否", "哈尔滨")), 2026)
+    heating = [d for d, parts in zip(p["day"], p["parts"]) if parts == "供热系统"]
+    # 哈尔滨 heats from 10-20, so the visit is 09-20: a Sunday, but an official make-up working day
+    assert heating == [D(2026, 9, 20)]
+    assert WorkCalendar().is_workday_one(D(2026, 9, 20))
+
+
+def test_technical_visits_for_four_new_projects_yearly():
+    p = plan_of(projects(("P", "2024-07-08", "大型", "是", "北京")), 2026)
+    tech = [d for d, k in zip(p["day"], p["kinds"]) if "技术性回访" in k]
+    assert tech == [D(2026, 7, 8)]
+    q = plan_of(projects(("P", "2024-07-08", "大型", "否", "北京")), 2026)
+    assert not any("技术性回访" in k for k in q["kinds"])
+
+
+def test_before_expiry_one_month_before_each_part():
+    p = plan_of(projects(("P", "2024-06-30", "大型", "否", "北京")), 2026)
+    exp = p[p["kinds"].str.contains("保修期满前回访")]
+    # heating ends 2026-03-15 → visit 2026-02-15, in the Spring Festival: moved to a working day in Feb
+    feb = exp[[d.month == 2 for d in exp["day"]]]
+    assert len(feb) == 1 and "供热系统" in feb["parts"].iloc[0]
+    # two-year parts end 2026-06-30 → visit in late May, merged with the 05-15 rainy visit into one
+    may = p[[d.month == 5 for d in p["day"]]]
+    assert len(may) == 1
+    assert "季节性回访" in may["kinds"].iloc[0] and "保修期满前回访" in may["kinds"].iloc[0]
+    assert "电气管线" in may["parts"].iloc[0] and "屋面防水" in may["parts"].iloc[0]
+    assert may["day"].iloc[0] == D(2026, 5, 15)  # the earliest reason's date
+
+
+def test_one_visit_per_project_and_month_on_working_days():
+    prj = projects(*[(f"P{i}", f"20{16 + i % 10}-{1 + i % 12:02d}-{1 + i % 28:02d}", ["大型", "中型", "小型"][i % 3],
+                      "是" if i % 4 == 0 else "否", ["北京", "哈尔滨", "太原", "上海"][i % 4]) for i in range(60)])
+    p = plan_of(prj, 2026)
+    assert not p.empty
+    months = [(pid, d.month) for pid, d in zip(p["project_id"], p["day"])]
+    assert len(months) == len(set(months))
+    cal = WorkCalendar()
+    assert all(cal.is_workday_one(d) and d.year == 2026 for d in p["day"])
+    assert list(p["date"]) == sorted(p["date"])
+
+
+def test_staff_holiday_override_moves_a_planned_visit():
+    prj = projects(("P", "2025-06-30", "大型", "否", "北京"))
+    base = plan_of(prj, 2026)
+    assert D(2026, 5, 15) in list(base["day"])
+    moved = plan_of(prj, 2026, calendar=WorkCalendar({D(2026, 5, 15): False}))
+    assert D(2026, 5, 18) in list(moved["day"]) and D(2026, 5, 15) not in list(moved["day"])
+
+
+def test_settings_change_timings():
+    prj = projects(("P", "2025-06-30", "大型", "否", "北京"))
+    s = Settings(rainy_visit=(6, 1), cooling_visit=(4, 1), routine_months_large=6)
+    p = plan_of(prj, 2026, s)
+    assert D(2026, 6, 1) in list(p["day"]) and D(2026, 4, 1) in list(p["day"])
+    assert sum("例行回访" in k for k in p["kinds"]) == 2  # +12 and +18 months with a 6-month interval
+
+
+def test_uses_given_warranty_rows():
+    prj = projects(("P", "2020-06-30", "大型", "否", "北京"))
+    # a contract that extended roofing to 8 years keeps routine and rainy visits going in 2026
+    parts = pd.DataFrame({"project_id": ["P"], "part": ["屋面防水"], "start": [pd.Timestamp("2020-06-30")],
+                          "end": [pd.Timestamp("2028-06-30")]})
+    p = plan_of(prj, 2026, parts=parts)
+    assert any("季节性回访" in k for k in p["kinds"]) and any("例行回访" in k for k in p["kinds"])
+    assert set(p["parts"]) == {"屋面防水"}
