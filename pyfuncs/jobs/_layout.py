@@ -220,6 +220,8 @@ def _openpyxl_chart(ws, spec: ChartSpec):
     if spec.kind == "bar+line" and spec.line_data:
         line = LineChart()
         line.add_data(ref(spec.line_data), titles_from_data=True)
+        for s in line.series:
+            s.smooth = False
         line.set_categories(ref(spec.cats))
         line.y_axis.axId = 200
         line.y_axis.title = spec.line_axis_title or None
