@@ -11,7 +11,7 @@ Each job command is the same code as the ribbon button of that name (``pyfuncs.j
 run on the file through :class:`~pyfuncs.io.filebook.FileBook`: the file is locked while the job
 runs, refused when Excel has it open, and saved through a temporary file with a backup.
 
-Exit status: 0 done; 1 ``check`` found errors; 2 the file was refused (missing, open in Excel,
+Exit status: 0 done; 1 ``check`` found errors (or ``selftest`` a failed check); 2 the file was refused (missing, open in Excel,
 being processed by another run, encrypted, corrupt, not a workbook) or the arguments are wrong;
 3 an unexpected program error.
 """
@@ -200,19 +200,19 @@ def run_job_on_file(name: str, path: str | Path, opts, *, verbose: bool = False,
 
 
 def run_selftest(path, opts):
-    from pyfuncs.jobs import JobResult
-    from pyfuncs.io.filebook import FileBook
+    """自检 on a file: ``pyfuncs.selftest.run_selftest`` (it opens, locks and saves the file)."""
+    from pyfuncs.jobs import JobResult, Problem
+    from pyfuncs.io.safe import check_file
 
+    check_file(path)
     st = importlib.import_module("pyfuncs.selftest")
-    with FileBook.open(path) as book:
-        out = st.run_selftest(book)
-    if isinstance(out, JobResult):
-        return out
+    report = st.run_selftest(str(path), today=opts.today)
     result = JobResult("selftest")
-    if isinstance(out, (list, tuple)):
-        result.problems = list(out)
-    elif isinstance(out, dict):
-        result.summary = out
+    result.summary = {"ok": report.ok, **report.counts()}
+    result.messages.append(f"自检完成：{report.summary()}（详见“自检结果”工作表）")
+    for c in report.checks:
+        if c.result == "失败":
+            result.problems.append(Problem("自检结果", None, c.category, f"{c.name}：{c.detail}"))
     return result
 
 
@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         opts = job_options(args)
         result = run_job_on_file(args.command, args.path, opts, verbose=args.verbose)
         print_result(result, args, Path(args.path))
-        if args.command == "check" and not result.ok:
+        if args.command in ("check", "selftest") and not result.ok:
             return EXIT_PROBLEMS
         return EXIT_OK
     except BookError as e:

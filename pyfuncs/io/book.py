@@ -33,6 +33,10 @@ from typing import Any, Iterable
 Ref = tuple[int, int, int, int]  # (top, left, bottom, right), 1-based, inclusive
 
 
+class Formula(str):
+    """A value to be written as a formula; every plain ``str`` is written as text, even "=..."."""
+
+
 class BookError(Exception):
     """A workbook the program refuses to work on; ``str(e)`` is a Chinese message for staff."""
 

@@ -21,14 +21,10 @@ from copy import copy
 from pathlib import Path
 from typing import Any
 
-from pyfuncs.io.book import Book, BookError, Ref, format_ref, parse_ref, to_cell
+from pyfuncs.io.book import Book, BookError, Formula, Ref, format_ref, parse_ref, to_cell  # noqa: F401
 from pyfuncs.io.safe import Refused, check_file, job_lock, safe_save, KEEP_BACKUPS
 
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
-
-
-class Formula(str):
-    """A value to be written as a formula (plain strings are always written as text)."""
 
 
 class FileBook(Book):
