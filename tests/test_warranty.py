@@ -211,3 +211,43 @@ def test_season_end_is_a_season_end_and_counts_complete_seasons(start, n):
     # exactly n season starts (11-15) lie strictly after the start and before the end
     starts = [D(y, 11, 15) for y in range(start.year - 1, e.year + 1)]
     assert sum(start < s < e for s in starts) == n
+
+
+def test_millions_of_distinct_values_fall_back_to_row_grouping(monkeypatch):
+    import pyfuncs.core.warranty as w
+
+    starts = np.array(["2024-06-30"] * 5, "datetime64[D]")
+    parts = ["屋面防水", "电气管线", "屋面防水", None, "其他"]
+    terms = [None, "3年", None, None, float("nan")]
+    expected = warranty_ends(starts, parts, terms)
+    # force the path taken when the product of distinct values would overflow int64
+    calls = []
+    real = w._combo_codes_by_rows
+    monkeypatch.setattr(w, "_combo_codes_by_rows", lambda c, n: calls.append(n) or real(c, n))
+    monkeypatch.setattr(w.pd, "factorize", _huge_factorize(w.pd.factorize))
+    got = warranty_ends(starts, parts, terms)
+    assert calls == [5]
+    assert [str(x) for x in got.ends] == [str(x) for x in expected.ends]
+    assert list(got.notes) == list(expected.notes) and got.errors == expected.errors
+
+
+def _huge_factorize(real):
+    def fake(values, **kw):
+        codes, uniques = real(values, **kw)
+        if kw.get("use_na_sentinel") and getattr(values, "dtype", None) == object:
+            return codes, _Long(uniques)
+        return codes, uniques
+    return fake
+
+
+class _Long:
+    """Pretends to hold 2**31 distinct values so the radix product overflows."""
+
+    def __init__(self, u):
+        self.u = u
+
+    def __len__(self):
+        return 2**31
+
+    def __getitem__(self, i):
+        return self.u[i]

@@ -156,34 +156,62 @@ def _objects(items: list) -> np.ndarray:
     return out
 
 
-def _norm_key(values: Sequence[Any] | None, n: int) -> np.ndarray:
-    """A column as an object array where every blank (None, NaN, '') is None, for factorizing."""
+def _norm_key(values: Sequence[Any] | None, n: int) -> np.ndarray | None:
+    """A column as a 1-d object array, or None when not given."""
     if values is None:
-        return np.full(n, None, dtype=object)
-    arr = np.asarray(values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else values, dtype=object).reshape(-1)
-    blank = pd.isna(arr)
-    if blank.any():
-        arr = arr.copy()
-        arr[blank] = None
-    return arr
+        return None
+    arr = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else values
+    return np.asarray(arr, dtype=object).reshape(-1)
 
 
-def _combo_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, list[tuple]]:
-    """Rows → (code per row, distinct value tuples), so rules run once per distinct combination."""
-    n = len(columns[0])
+def _combo_codes(columns: list[np.ndarray | None], n: int) -> tuple[np.ndarray, list[tuple]]:
+    """Rows → (code per row, distinct value tuples), so rules run once per distinct combination.
+
+    Blank cells (None, NaN) come back as None. Hash-based throughout: 1,000,000 rows with one
+    part column cost one factorize of that column and one of an integer array.
+    """
     code = np.zeros(n, dtype=np.int64)
-    uniques = []
-    for col in columns:
-        c, u = pd.factorize(pd.Series(col, dtype=object), use_na_sentinel=False)
-        code = code * (len(u) + 1) + c
-        uniques.append(u)
-    distinct, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-    combos = [tuple(col[i] for col in columns) for i in first]
-    return inverse.reshape(-1), combos
+    coded: list[tuple[int, int, np.ndarray]] = []  # (column position, radix, uniques)
+    space = 1
+    for j, col in enumerate(columns):
+        if col is None:
+            continue
+        c, u = pd.factorize(col, use_na_sentinel=True)
+        if len(u) == 0:
+            continue  # all blank: same as not given
+        radix = len(u) + 1
+        space *= radix
+        if space >= 2**62:  # hostile input with millions of distinct values: group by rows instead
+            return _combo_codes_by_rows(columns, n)
+        code = code * radix + (c + 1)
+        coded.append((j, radix, u))
+    inverse, distinct = pd.factorize(code)
+    combos = []
+    for value in distinct:
+        row: list[Any] = [None] * len(columns)
+        v = int(value)
+        for j, radix, u in reversed(coded):
+            v, c = divmod(v, radix)
+            row[j] = None if c == 0 else u[c - 1]
+        combos.append(tuple(row))
+    return np.asarray(inverse, dtype=np.int64), combos
 
 
-def _groups(codes: np.ndarray) -> dict[int, np.ndarray]:
-    """Row positions per code, in one sort."""
+def _combo_codes_by_rows(columns: list[np.ndarray | None], n: int) -> tuple[np.ndarray, list[tuple]]:
+    frame = pd.DataFrame({j: (col if col is not None else np.full(n, None, dtype=object))
+                          for j, col in enumerate(columns)})
+    keys = frame.map(repr)  # a text key per cell, None included, so nothing is dropped as missing
+    inverse = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(n)).groupby(inverse).first().to_numpy()
+    combos = [tuple(None if pd.isna(frame.iat[i, j]) else frame.iat[i, j] for j in range(len(columns)))
+              for i in first]
+    return inverse.astype(np.int64), combos
+
+
+def _groups(codes: np.ndarray, k: int) -> dict[int, np.ndarray]:
+    """Row positions (or a boolean mask, for few codes) per code."""
+    if k <= 32:
+        return {c: codes == c for c in range(k)}
     order = np.argsort(codes, kind="stable")
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     return {int(codes[g[0]]): g for g in np.split(order, bounds) if len(g)}
@@ -220,6 +248,7 @@ def _ends_by_term(starts: np.ndarray, groups: dict[int, np.ndarray], term_of: di
         t = term_of.get(k)
         if t is None:
             continue
+        rows = rows if rows.dtype != bool else np.flatnonzero(rows) if rows.sum() < n // 2 else rows
         if t.months is not None:
             months[rows] = t.months
         else:
@@ -227,6 +256,8 @@ def _ends_by_term(starts: np.ndarray, groups: dict[int, np.ndarray], term_of: di
             edges = (s.heat_start, s.heat_end) if t.unit == "heating" else (s.cool_start, s.cool_end)
             ends[rows], inside[rows] = season_ends(starts[rows], t.amount, edges)
     m = months >= 0
+    if not m.any():
+        return ends, inside
     if m.all():
         ends = add_months(starts, months)
     elif m.any():
@@ -253,9 +284,9 @@ def warranty_ends(
     starts = np.asarray(starts, dtype="datetime64[D]").reshape(-1)
     n = len(starts)
     codes, combos = _combo_codes(
-        [_norm_key(parts, n), _norm_key(terms, n), _norm_key(cities, n), _norm_key(design_lives, n)]
+        [_norm_key(parts, n), _norm_key(terms, n), _norm_key(cities, n), _norm_key(design_lives, n)], n
     )
-    groups = _groups(codes)
+    groups = _groups(codes, len(combos))
     chosen: dict[int, Term | None] = {}
     floor: dict[int, Term | None] = {}
     season_of: dict[int, Season] = {}
@@ -266,7 +297,9 @@ def warranty_ends(
         if err:
             error_of[k] = err
     ends, inside = _ends_by_term(starts, groups, chosen, season_of)
-    floor_ends, _ = _ends_by_term(starts, groups, floor, season_of)
+    # the floor only matters where the applied term differs from it
+    differs = {k: f for k, f in floor.items() if f is not None and f != chosen[k]}
+    floor_ends, _ = _ends_by_term(starts, groups, differs, season_of)
     short = ~np.isnat(floor_ends) & (ends < floor_ends)
     ends = np.where(short, floor_ends, ends)
 
