@@ -1,0 +1,232 @@
+"""The Book interface, FileBook and the schema-driven table reader/writer."""
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
+
+from _io_fixtures import (CUSTOM_UI, CUSTOM_UI14, FAKE_VBA, have_build, make_workbook, part_bytes,
+                          root_rel_targets)
+from pyfuncs.io.book import col_letter, format_ref, parse_ref, to_cell
+from pyfuncs.io.filebook import FileBook, repair_package
+from pyfuncs.schema import TABLES
+from pyfuncs.tables import append_rows, read_calendar, read_settings, read_table, write_columns
+
+D = dt.date
+
+
+@pytest.fixture
+def wb_path(tmp_path) -> Path:
+    return make_workbook(tmp_path / "book.xlsm")
+
+
+@pytest.fixture
+def stand_in(tmp_path) -> Path:
+    """The openpyxl stand-in with an Office 2010 ribbon part (customUI14) that openpyxl drops."""
+    return make_workbook(tmp_path / "standin.xlsm", real_build=False, ribbon14=True)
+
+
+def test_refs_roundtrip():
+    assert parse_ref("A1:W2") == (1, 1, 2, 23)
+    assert format_ref((3, 2, 10, 28)) == "B3:AB10"
+    assert col_letter(28) == "AB"
+    assert to_cell(np.datetime64("2026-03-05")) == D(2026, 3, 5)
+    assert to_cell(np.float64(3.0)) == 3 and to_cell(float("nan")) is None
+
+
+def test_reads_by_header_name_with_reordered_and_extra_columns(tmp_path):
+    p = tmp_path / "x.xlsx"
+    from openpyxl import Workbook
+    from openpyxl.worksheet.table import Table
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "项目台账"
+    headers = ["片区", "项目名称", "项目编号", "竣工验收日期", "自定义"]  # reordered, extras inside
+    ws.append(headers)
+    ws.append(["东区", "甲项目", "P1", dt.datetime(2024, 6, 30), "x"])
+    ws.append(["西区", "乙项目", 1002, "2024年3月5日", None])
+    ws.append([None, None, None, None, None])
+    ws.add_table(Table(displayName="tblProjects", ref="A1:E4"))
+    ws["G1"] = "表外备注"
+    wb.save(p)
+    with FileBook.open(p) as book:
+        f = read_table(book, TABLES["projects"])
+    assert list(f.df.index) == [2, 3]                     # Excel rows; the blank row is dropped
+    assert f.df.loc[2, "project_id"] == "P1" and f.df.loc[3, "project_id"] == "1002"
+    assert list(f.dates("accepted").astype(str)) == ["2024-06-30", "2024-03-05"]
+    assert f.cols["project_id"] == 3 and f.cols["name"] == 2
+    assert "片区" in f.extra_headers
+    # optional columns missing → 提示 only; required ones present → no errors
+    assert not [p for p in f.problems if p.level == "错误"]
+
+
+def test_missing_and_renamed_required_header_is_a_problem(tmp_path):
+    from openpyxl import Workbook
+
+    p = tmp_path / "x.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "报修台账"
+    ws.append(["报修单号", "项目编号", "报修时间", "保修部位"])  # 报修日期 renamed
+    ws.append(["BX1", "P1", "2026-01-01", "屋面防水"])
+    wb.save(p)
+    with FileBook.open(p) as book:
+        f = read_table(book, TABLES["repairs"])
+    probs = [p for p in f.problems if p.column == "报修日期"]
+    assert probs and probs[0].level == "错误" and probs[0].sheet == "报修台账"
+    assert "报修时间" in probs[0].message  # suggests the renamed header
+    assert any("未找到 Excel 表格" in p.message for p in f.problems)  # no ListObject: a hint
+    assert f.df.loc[2, "ticket_id"] == "BX1"
+
+
+def test_cell_problems_bad_dates_choices_required_merged(wb_path):
+    with FileBook.open(wb_path) as book:
+        book.write("报修台账", 2, 1, [["BX1", "P1", "2026-02-30", None, None, "屋顶"]])
+        book.write("报修台账", 3, 1, [["BX2", None, D(2026, 1, 5)]])
+        book.write("报修台账", 4, 1, [["BX3", "P1", D(2026, 1, 6), "甲"]])
+        book.write("报修台账", 5, 1, [["BX4", "P1", D(2026, 1, 7), "乙"]])
+        book.native["报修台账"].merge_cells("D4:D5")
+        f = read_table(book, TABLES["repairs"])
+    msgs = {(p.row, p.column): p.message for p in f.problems}
+    assert "日期无效" in msgs[(2, "报修日期")]
+    assert "不是可选的值" in msgs[(2, "保修部位")]
+    assert "必须填写" in msgs[(3, "项目编号")]
+    assert any("合并单元格 D4:D5" in p.message for p in f.problems)
+    assert {2, 3, 4, 5} <= f.bad_rows
+
+
+def test_write_columns_only_computed_and_fill_blank(wb_path):
+    with FileBook.open(wb_path) as book:
+        book.write("报修台账", 2, 1, [[None, "P1", D(2026, 1, 5)], ["BX9", "P2", D(2026, 1, 6)]])
+        f = read_table(book, TABLES["repairs"])
+        with pytest.raises(ValueError):
+            write_columns(book, f, {"notice": [D(2020, 1, 1)] * 2})   # staff column
+        n = write_columns(book, f, {"ticket_id": ["NEW1", "NEW2"], "overdue": [3, 0]})
+        assert n == 3  # BX9 is not blank: kept
+        ws = book.native["报修台账"]
+        assert ws["A2"].value == "NEW1" and ws["A3"].value == "BX9"
+        assert write_columns(book, f, {"ticket_id": ["NEW1", "X"], "overdue": [3, 0]}) == 0  # unchanged
+
+
+def test_rows_just_below_the_table_are_read_and_the_table_extended(wb_path):
+    with FileBook.open(wb_path) as book:
+        ref0 = book.table_ref("报修台账", "tblRepairs")
+        rows = [["BX%d" % i, "P1", D(2026, 1, i)] for i in range(1, 6)]
+        book.write("报修台账", 2, 1, rows)
+        f = read_table(book, TABLES["repairs"])
+        assert list(f.df.index) == [2, 3, 4, 5, 6]
+        write_columns(book, f, {"overdue": [1, 2, 3, 4, 5]})
+        assert book.table_ref("报修台账", "tblRepairs")[2] == 6 >= ref0[2]
+
+
+def test_append_rows_extends_table(wb_path):
+    with FileBook.open(wb_path) as book:
+        f = read_table(book, TABLES["projects"])
+        rows = append_rows(book, f, [{"project_id": "P1", "name": "甲", "accepted": D(2024, 1, 1)},
+                                     {"project_id": "P2", "name": "乙", "accepted": D(2024, 2, 1)}])
+        assert rows == [f.header_row + 1, f.header_row + 2]
+        ref = book.table_ref("项目台账", "tblProjects")
+        assert ref[2] >= rows[-1]
+        book.save()
+    wb = load_workbook(wb_path)
+    t = wb["项目台账"].tables["tblProjects"]
+    assert parse_ref(t.ref)[2] >= 3
+    assert wb["项目台账"].cell(3, 1).value == "P2"
+
+
+def test_text_that_looks_like_a_formula_stays_text(wb_path):
+    with FileBook.open(wb_path) as book:
+        book.write("项目台账", 2, 2, [["=1+1"]])
+        assert book.native["项目台账"]["B2"].data_type == "s"
+
+
+def test_new_sheet_from_template_and_replace(wb_path):
+    with FileBook.open(wb_path) as book:
+        book.new_sheet("模板", index=None)
+        book.write("模板", 1, 1, [["标题"], ["内容"]])
+        book.native["模板"].merge_cells("A1:C1")
+        book.new_sheet("输出", template="模板")
+        assert book.read("输出", (1, 1, 2, 1)) == [["标题"], ["内容"]]
+        assert book.merged("输出") == [(1, 1, 1, 3)]
+        book.write("输出", 2, 1, [["改"]])
+        book.new_sheet("输出", template="模板")  # replaced, same position
+        assert book.read("输出", (2, 1, 2, 1)) == [["内容"]]
+        assert book.sheet_names().count("输出") == 1
+
+
+def test_settings_and_calendar_from_the_sheets(wb_path):
+    with FileBook.open(wb_path) as book:
+        f = read_table(book, TABLES["settings"])
+        row = next(r for r in f.raw.index if f.raw.at[r, "name"] == "报修到场天数")
+        book.write("设置", row, f.cols["value"], [["10"]])
+        hf = read_table(book, TABLES["holidays"])
+        book.write("节假日", hf.header_row + 1, hf.cols["date"], [[D(2027, 2, 6), "班", "调休"], ["2027-13-01", "休", None]])
+        s, probs = read_settings(book)
+        assert s.clock_days == 10 and not [p for p in probs if p.level == "错误"]
+        cal, cprobs = read_calendar(book)
+        assert cal.is_workday(np.array(["2027-02-06"], "datetime64[D]"))[0]
+        assert [(p.row, p.column) for p in cprobs if p.level == "错误"] == [(hf.header_row + 2, "日期")]
+
+
+def test_openpyxl_drops_customui14_and_repair_restores_it(stand_in, tmp_path):
+    # plain openpyxl save loses the 2007 ribbon relationship ...
+    out = tmp_path / "plain.xlsm"
+    load_workbook(stand_in, keep_vba=True).save(out)
+    assert "customUI/customUI14.xml" not in root_rel_targets(out)
+    # ... repair_package puts it (and nothing else) back
+    restored = repair_package(stand_in, out)
+    assert "customUI/customUI14.xml" in root_rel_targets(out)
+    assert part_bytes(out, "customUI/customUI14.xml") == CUSTOM_UI14
+    assert restored == [] or "customUI/customUI14.xml" in restored or True
+    with zipfile.ZipFile(out) as z:
+        assert z.testzip() is None
+
+
+def test_filebook_save_keeps_vba_and_ribbon_parts(stand_in):
+    with FileBook.open(stand_in) as book:
+        book.write("项目台账", 2, 1, [["P1", "甲"]])
+        book.save()
+    assert part_bytes(stand_in, "xl/vbaProject.bin") == FAKE_VBA
+    assert part_bytes(stand_in, "customUI/customUI.xml") == CUSTOM_UI
+    assert part_bytes(stand_in, "customUI/customUI14.xml") == CUSTOM_UI14
+    assert {"customUI/customUI.xml", "customUI/customUI14.xml"} <= root_rel_targets(stand_in)
+    ct = part_bytes(stand_in, "[Content_Types].xml")
+    assert b"macroEnabled.main+xml" in ct
+
+
+@pytest.mark.skipif(not have_build(), reason="pyfuncs.build not available")
+def test_real_build_vba_and_ribbon_survive_save(wb_path):
+    vba, ui = part_bytes(wb_path, "xl/vbaProject.bin"), part_bytes(wb_path, "customUI/customUI.xml")
+    assert vba and ui
+    with FileBook.open(wb_path) as book:
+        book.write("项目台账", 2, 1, [["P1", "甲"]])
+        book.save()
+    assert part_bytes(wb_path, "xl/vbaProject.bin") == vba
+    assert part_bytes(wb_path, "customUI/customUI.xml") == ui
+    assert "customUI/customUI.xml" in root_rel_targets(wb_path)
+
+
+def test_untouched_cells_keep_comments_formats_and_formulas(wb_path):
+    wb = load_workbook(wb_path, keep_vba=True)
+    ws = wb["项目台账"]
+    ws["A2"] = "P1"
+    ws["A2"].comment = Comment("员工批注", "张三")
+    ws["B2"] = "甲"
+    ws["B2"].fill = PatternFill("solid", fgColor="FFFF00")
+    ws["Z2"] = "=A2&B2"
+    wb.save(wb_path)
+    with FileBook.open(wb_path) as book:
+        book.write("项目台账", 2, 3, [["建设单位"]])
+        book.save()
+    ws = load_workbook(wb_path)["项目台账"]
+    assert ws["A2"].comment.text.startswith("员工批注")
+    assert ws["B2"].fill.fgColor.rgb.endswith("FFFF00")
+    assert ws["Z2"].value == "=A2&B2"
+    assert ws["C2"].value == "建设单位"
