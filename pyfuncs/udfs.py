@@ -1,7 +1,8 @@
 """Worksheet functions (UDFs) staff type into cells. Python name = Excel name.
 
 Each takes a single cell or a range and returns a value or an array of the same shape; arguments
-of different sizes broadcast like Excel's array arithmetic (one cell against a column). A bad
+of different sizes broadcast like Excel's array arithmetic (one cell against a column). Argument
+names avoid VBA's reserved words (``Date``, ``End``): xlwings writes them into VBA wrappers. A bad
 argument never raises: that cell gets a text starting with ``#`` and a short Chinese reason, and in
 a range only the bad cells do. On Linux the xlwings decorators are no-ops, so these are plain
 functions over Python values (dates, Excel serial numbers, text, nested lists for ranges).
@@ -131,10 +132,10 @@ def AC_WARRANTY_END(start, part, term=None, city=None, design_life=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("end", ndim=2, doc="保修到期日")
+@xw.arg("expiry", ndim=2, doc="保修到期日")
 @xw.arg("as_of", ndim=2, doc="查询日期（可空，默认今天；建议填 TODAY()）")
 @xw.arg("warn_days", ndim=2, doc="提前提醒天数（可空，默认90）")
-def AC_WARRANTY_STATUS(end, as_of=None, warn_days=None):
+def AC_WARRANTY_STATUS(expiry, as_of=None, warn_days=None):
     """保修状态：保修中 / 即将到期 / 已过保。"""
 
     def compute(end, as_of, warn):
@@ -150,7 +151,7 @@ def AC_WARRANTY_STATUS(end, as_of=None, warn_days=None):
             out[i] = "#" + msg
         return out
 
-    return _vectorised(end, as_of, warn_days, compute=compute)
+    return _vectorised(expiry, as_of, warn_days, compute=compute)
 
 
 @xw.func(category=CATEGORY)
@@ -197,8 +198,8 @@ def AC_OVERDUE_DAYS(due, arrival=None, as_of=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("date", ndim=2, doc="日期")
-def AC_NEXT_WORKDAY(date):
+@xw.arg("when", ndim=2, doc="日期")
+def AC_NEXT_WORKDAY(when):
     """该日或其后第一个工作日（按国务院放假调休安排及“节假日”表的休/班）。"""
 
     def compute(date):
@@ -206,12 +207,12 @@ def AC_NEXT_WORKDAY(date):
         d = _dates_in(date, errors, blank_error="缺少日期")
         return _out_dates(clock.default_calendar().next_workday(d), errors)
 
-    return _vectorised(date, compute=compute)
+    return _vectorised(when, compute=compute)
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("date", ndim=2, doc="日期")
-def AC_IS_WORKDAY(date):
+@xw.arg("when", ndim=2, doc="日期")
+def AC_IS_WORKDAY(when):
     """是否工作日：TRUE / FALSE（调休上班的周末为工作日）。"""
 
     def compute(date):
@@ -222,7 +223,7 @@ def AC_IS_WORKDAY(date):
             out[i] = "#" + msg
         return out
 
-    return _vectorised(date, compute=compute)
+    return _vectorised(when, compute=compute)
 
 
 CALLBACK_HEADER = ["回访日期", "回访类型", "涉及部位"]

@@ -14,11 +14,11 @@ from pyfuncs.build_udfs import udf_functions, udf_wrapper_vba
 
 EXPECTED = {
     "AC_WARRANTY_END": ["start", "part", "term", "city", "design_life"],
-    "AC_WARRANTY_STATUS": ["end", "as_of", "warn_days"],
+    "AC_WARRANTY_STATUS": ["expiry", "as_of", "warn_days"],
     "AC_REPAIR_DUE": ["notice", "urgency", "days"],
     "AC_OVERDUE_DAYS": ["due", "arrival", "as_of"],
-    "AC_NEXT_WORKDAY": ["date"],
-    "AC_IS_WORKDAY": ["date"],
+    "AC_NEXT_WORKDAY": ["when"],
+    "AC_IS_WORKDAY": ["when"],
     "AC_CALLBACKS": ["start", "parts", "size", "year", "four_new", "city"],
 }
 REQUIRED = {"AC_WARRANTY_END": 2, "AC_WARRANTY_STATUS": 1, "AC_REPAIR_DUE": 1, "AC_OVERDUE_DAYS": 1,
