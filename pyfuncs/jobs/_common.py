@@ -90,6 +90,7 @@ def terms_with_ends(projects: pd.DataFrame, terms: pd.DataFrame, settings) -> tu
     df["project_id"] = pid
     df["start_eff"] = pd.Series(start, index=df.index).astype("datetime64[s]")
     df["end"] = pd.Series(res.ends, index=df.index).astype("datetime64[s]")
+    df["term_used"] = [t.label() if t is not None else "" for t in (res.terms if res.terms is not None else [None] * len(df))]
     df["name"] = look("name")
     df["city"] = look("city")
     rows = list(df.index)

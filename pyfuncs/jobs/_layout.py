@@ -42,7 +42,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "box": {"border": True, "wrap": True, "valign": "top"},
     "sign": {"border": True, "valign": "bottom", "wrap": True},
     "text": {"wrap": True, "valign": "top"},
-    "right": {"align": "right"},
+    "right": {"align": "right", "wrap": True},
     "plain": {},
 }
 
