@@ -63,6 +63,9 @@ UDF_MODULE = "pyfuncs.udfs"
 
 #: Last row covered by dropdowns and conditional formats (Excel's last row: the whole column).
 LAST_ROW = 1048576
+#: Column width (Excel characters) that still prints readably on one A4 landscape page; a table
+#: wider than this prints across several pages, its first two columns repeated on each.
+PRINT_WIDTH = 220
 FONT_NAME = "微软雅黑"
 STAFF_FILL = "1F4E78"     # header of columns staff fill in (dark blue)
 COMPUTED_FILL = "548235"  # header of columns the jobs compute (green)
@@ -164,6 +167,24 @@ def table_ref(table: Table, n_rows: int) -> str:
     return f"{get_column_letter(col)}{row}:{last_col}{row + max(n_rows, 1)}"
 
 
+def _data_alignment(col: Column) -> Alignment | None:
+    """Dates and dropdown values centred, so a date never runs into the text beside it."""
+    if col.kind in ("date", "choice"):
+        return Alignment(horizontal="center")
+    return None
+
+
+def pages_wide(table: Table) -> int:
+    """How many A4 landscape pages wide the table prints (see :data:`PRINT_WIDTH`).
+
+    >>> from pyfuncs.schema import TABLES
+    >>> pages_wide(TABLES["projects"]), pages_wide(TABLES["repairs"])
+    (1, 2)
+    """
+    total = sum(c.width for c in table.columns)
+    return max(1, -(-int(total) // PRINT_WIDTH))
+
+
 def write_table(ws, table: Table, rows: list[tuple] | None = None) -> XlTable:
     """Write ``table`` (header, rows, formats, dropdowns, comments) to ``ws`` as an Excel table."""
     rows = rows or []
@@ -182,13 +203,18 @@ def write_table(ws, table: Table, rows: list[tuple] | None = None) -> XlTable:
         dim = ws.column_dimensions[letter]
         dim.width = col.width
         # Column style: Excel gives it to every cell typed in the column (the table grows into it).
+        align = _data_alignment(col)
         dim.font = Font(name=FONT_NAME, size=10)
+        if align:
+            dim.alignment = align
         if col.format:
             dim.number_format = col.format
         for i in range(max(len(rows), 1)):
             value = rows[i][j] if i < len(rows) else None
             data = ws.cell(row=top + 1 + i, column=c, value=value)
             data.font = Font(name=FONT_NAME, size=10)
+            if align:
+                data.alignment = align
             if col.format:
                 data.number_format = col.format
         if col.choices:
@@ -265,6 +291,11 @@ def _data_sheet(wb, table: Table, rows=None):
     ws.freeze_panes = ws.cell(row=top + 1, column=left).coordinate
     _conditional_formats(ws, table)
     _page_setup(ws, f"{top}:{top}")
+    wide = pages_wide(table)
+    if wide > 1:
+        ws.page_setup.fitToWidth = wide
+        ws.page_setup.pageOrder = "overThenDown"  # a row's halves print on consecutive pages
+        ws.print_title_cols = f"{get_column_letter(left)}:{get_column_letter(left + 1)}"
     ws.sheet_view.zoomScale = 100
     return ws
 

@@ -326,14 +326,21 @@ def test_data_sheet_frozen_under_header_and_prints_well(wb, key):
     t = schema.TABLES[key]
     ws = wb[t.sheet]
     assert ws.freeze_panes == "A2"
-    _assert_print_setup(ws, "$1:$1")
+    wide = build.pages_wide(t)
+    _assert_print_setup(ws, "$1:$1", wide)
+    if wide > 1:  # wide ledgers print across pages with their ID columns repeated
+        assert ws.print_title_cols == "$A:$B"
+        assert ws.page_setup.pageOrder == "overThenDown"
+    for j, col in enumerate(t.columns):
+        align = ws.cell(row=2, column=j + 1).alignment.horizontal
+        assert (align == "center") == (col.kind in ("date", "choice")), col.header
 
 
-def _assert_print_setup(ws, title_rows):
+def _assert_print_setup(ws, title_rows, wide=1):
     assert ws.page_setup.orientation == "landscape"
     assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
     assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert int(ws.page_setup.fitToWidth) == 1 and int(ws.page_setup.fitToHeight) == 0
+    assert int(ws.page_setup.fitToWidth) == wide and int(ws.page_setup.fitToHeight) == 0
     if title_rows:
         assert ws.print_title_rows == title_rows
 
