@@ -1,0 +1,380 @@
+"""Nothing lost: refused files, the lock, backups, crash-safe saving, and every job on a real
+built workbook full of staff additions changing only its own computed cells (idempotently)."""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.table import TableColumn
+
+from _io_fixtures import all_values, have_build, make_workbook, part_bytes, root_rel_targets
+from pyfuncs.cli import main
+from pyfuncs.io.book import parse_ref
+from pyfuncs.io.filebook import FileBook
+from pyfuncs.io.safe import BACKUP_DIR, Refused, backup, check_file, job_lock, safe_save
+from pyfuncs.schema import TABLES
+
+TODAY = dt.date(2026, 11, 21)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---- refusals ------------------------------------------------------------------------------------
+@pytest.fixture
+def book_file(tmp_path) -> Path:
+    return make_workbook(tmp_path / "台账.xlsm")
+
+
+def test_refuses_missing_file(tmp_path, capsys):
+    with pytest.raises(Refused, match="找不到文件"):
+        check_file(tmp_path / "nope.xlsm")
+    assert main(["refresh", str(tmp_path / "nope.xlsm")]) == 2
+    assert "找不到文件" in capsys.readouterr().err
+
+
+def test_refuses_workbook_open_in_excel(book_file, capsys):
+    owner = book_file.with_name("~$" + book_file.name)
+    owner.write_bytes(b"\x05someone")
+    before = book_file.read_bytes()
+    assert main(["refresh", str(book_file), "--today", "2026-11-21"]) == 2
+    err = capsys.readouterr().err
+    assert "正在 Excel 中打开" in err
+    assert book_file.read_bytes() == before
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"hello, this is text", "不是 Excel 工作簿"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "密码"),
+    (b"PK\x03\x04broken zip", "已损坏"),
+])
+def test_refuses_non_workbooks_encrypted_and_corrupt(tmp_path, capsys, content, words):
+    p = tmp_path / "bad.xlsm"
+    p.write_bytes(content)
+    with pytest.raises(Refused, match=words):
+        check_file(p)
+    assert main(["check", str(p)]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_refuses_truncated_workbook(book_file, capsys):
+    data = book_file.read_bytes()
+    book_file.write_bytes(data[: len(data) // 2])
+    assert main(["refresh", str(book_file)]) == 2
+    assert "损坏" in capsys.readouterr().err
+
+
+# ---- the inter-process lock ----------------------------------------------------------------------
+def test_second_run_waits_then_is_refused(book_file):
+    with job_lock(book_file):
+        # another process
+        code = ("import sys; from pyfuncs.io.safe import job_lock, Refused\n"
+                "try:\n    with job_lock(sys.argv[1], wait=0.3): print('GOT')\n"
+                "except Refused as e: print('REFUSED', e)\n")
+        out = subprocess.run([sys.executable, "-c", code, str(book_file)], capture_output=True, text=True,
+                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
+        assert out.startswith("REFUSED") and "另一个 aftercare 任务" in out
+        # and the command line in this process (a second lock on the same file)
+        with pytest.raises(Refused):
+            with job_lock(book_file, wait=0.2):
+                pass
+    with job_lock(book_file, wait=0.2):  # released: free again
+        pass
+
+
+def test_lock_released_when_job_fails(book_file):
+    with pytest.raises(RuntimeError):
+        with FileBook.open(book_file):
+            raise RuntimeError("boom")
+    with FileBook.open(book_file, lock_wait=0.1):
+        pass
+
+
+# ---- backups and atomic replace ------------------------------------------------------------------
+def test_save_keeps_a_backup_and_only_the_last_n(book_file):
+    original = book_file.read_bytes()
+    for i in range(4):
+        with FileBook.open(book_file, keep=3) as book:
+            book.write("项目台账", 2, 1, [[f"P{i}"]])
+            book.save()
+    backups = sorted((book_file.parent / BACKUP_DIR).iterdir())
+    assert len(backups) == 3
+    assert all(b.suffix == ".xlsm" and b.name.startswith(book_file.stem + ".") for b in backups)
+    assert original not in [b.read_bytes() for b in backups]  # the oldest was pruned
+    assert load_workbook(backups[-1])["项目台账"]["A2"].value == "P2"
+
+
+def test_crash_during_save_leaves_the_original_intact(book_file, monkeypatch):
+    before = book_file.read_bytes()
+    book = FileBook.open(book_file)
+    book.write("项目台账", 2, 1, [["P1"]])
+
+    def half_written(path, *a, **k):
+        Path(path).write_bytes(b"PK\x03\x04" + b"x" * 100)  # a partial zip, then the crash
+        raise OSError("磁盘已满")
+
+    monkeypatch.setattr(book.wb, "save", half_written)
+    with pytest.raises(OSError):
+        book.save()
+    book.close()
+    assert book_file.read_bytes() == before
+    assert not [p for p in book_file.parent.iterdir() if p.name.startswith(".~aftercare-tmp")]
+    assert not (book_file.parent / BACKUP_DIR).exists()  # nothing replaced, nothing backed up
+
+
+def test_crash_between_write_and_replace(book_file, monkeypatch):
+    before = book_file.read_bytes()
+    import pyfuncs.io.safe as safe
+
+    def no_replace(src, dst):
+        raise OSError("断电")
+
+    monkeypatch.setattr(safe.os, "replace", no_replace)
+    with FileBook.open(book_file) as book:
+        book.write("项目台账", 2, 1, [["P1"]])
+        with pytest.raises(OSError):
+            book.save()
+    assert book_file.read_bytes() == before
+    assert not [p for p in book_file.parent.iterdir() if p.name.startswith(".~aftercare-tmp")]
+
+
+def test_safe_save_refuses_an_incomplete_temp_file(tmp_path):
+    target = tmp_path / "a.xlsm"
+    target.write_bytes(b"old")
+    with pytest.raises(Exception):
+        safe_save(target, lambda tmp: tmp.write_bytes(b"not a zip"))
+    assert target.read_bytes() == b"old"
+
+
+def test_backup_names_sort_by_time(tmp_path):
+    p = tmp_path / "x.xlsm"
+    p.write_bytes(b"1")
+    a = backup(p, now=dt.datetime(2026, 1, 2, 3, 4, 5))
+    b = backup(p, now=dt.datetime(2026, 1, 2, 3, 4, 6))
+    assert a.name < b.name and a.parent.name == BACKUP_DIR
+
+
+# ---- nothing lost: every job on a real built workbook with staff additions ------------------------
+JOBS = ["plan", "refresh", "visits", "report", "forms", "check"]
+GENERATED_PREFIXES = ("回访计划", "统计", "检查结果", "自检结果", "回访单", "维修单", "保修期满通知书")
+
+
+def _available(job: str) -> bool:
+    try:
+        importlib.import_module(f"pyfuncs.jobs.{job}")
+        return True
+    except ModuleNotFoundError:
+        return False
+
+
+def _add_staff_data(path: Path) -> None:
+    wb = load_workbook(path, keep_vba=True, rich_text=True)
+    # an extra sheet of staff's own
+    ws = wb.create_sheet("员工备忘")
+    ws["A1"] = "本月重点"
+    ws["A2"] = "=COUNTA(项目台账!A:A)-1"
+    ws["B2"] = dt.datetime(2026, 5, 1)
+    ws["B2"].number_format = "yyyy年m月d日"
+    ws["A3"] = 12345.678
+    ws["A3"].font = Font(bold=True, color="FF0000")
+    ws["A1"].comment = Comment("别删这张表", "李四")
+    ws.merge_cells("C1:E1")
+    ws["C1"] = "合并的标题"
+    # a column inside the projects table (added at its right end, as Excel does)
+    pws = wb["项目台账"]
+    t = pws.tables["tblProjects"]
+    top, left, bottom, right = parse_ref(t.ref)
+    pws.cell(top, right + 1, "片区")
+    for r in range(top + 1, bottom + 1):
+        pws.cell(r, right + 1, "东区" if r % 2 else "西区")
+    t.tableColumns.append(TableColumn(id=len(t.tableColumns) + 1, name="片区"))
+    from openpyxl.utils import get_column_letter
+
+    t.ref = f"{get_column_letter(left)}{top}:{get_column_letter(right + 1)}{bottom}"
+    if t.autoFilter is not None:
+        t.autoFilter.ref = t.ref
+    pws.cell(top + 1, 2).comment = Comment("业主改过名", "王五")
+    pws.cell(top + 1, 2).font = Font(bold=True)
+    # a column beside the repairs table, with a formula; formats and a comment on staff cells
+    rws = wb["报修台账"]
+    rt = rws.tables["tblRepairs"]
+    rtop, rleft, rbottom, rright = parse_ref(rt.ref)
+    rws.cell(rtop, rright + 2, "内部备注")
+    for r in range(rtop + 1, rbottom + 1):
+        rws.cell(r, rright + 2, f"备注{r}")
+        rws.cell(r, rright + 3, f"=A{r}&\"/\"&B{r}")
+    rws.cell(rtop + 2, 8).fill = PatternFill("solid", fgColor="FFFF00")
+    rws.cell(rtop + 2, 8).comment = Comment("业主很着急", "赵六")
+    rws.cell(rtop + 3, 20).number_format = "#,##0.0"
+    wb.save(path)
+
+
+def _snapshot(path: Path) -> dict:
+    wb = load_workbook(path, keep_vba=True, rich_text=True)
+    snap = {"sheets": wb.sheetnames, "comments": {}, "styles": {}, "tables": {}, "dv": {}, "cf": {},
+            "names": sorted(wb.defined_names.keys())}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.comment is not None:
+                    snap["comments"][(ws.title, c.coordinate)] = c.comment.text
+                if c.has_style and (c.fill.fgColor.rgb not in (None, "00000000") or c.font.b):
+                    snap["styles"][(ws.title, c.coordinate)] = (c.fill.fgColor.rgb, c.font.b, c.font.color.rgb
+                                                               if c.font.color is not None else None)
+        for t in ws.tables.values():
+            snap["tables"][(ws.title, t.name)] = (t.ref, [tc.name for tc in t.tableColumns])
+        snap["dv"][ws.title] = len(ws.data_validations.dataValidation)
+        snap["cf"][ws.title] = len(list(ws.conditional_formatting))
+    snap["values"] = all_values(path)
+    snap["vba"] = part_bytes(path, "xl/vbaProject.bin")
+    snap["ui"] = part_bytes(path, "customUI/customUI.xml")
+    snap["rels"] = root_rel_targets(path)
+    return snap
+
+
+def _allowed(before: Path) -> dict[str, dict]:
+    """Per table sheet: computed columns, fill_blank columns and the old data end."""
+    out = {}
+    with FileBook.open(before, lock=False) as book:
+        from pyfuncs.tables import read_table
+
+        for t in TABLES.values():
+            f = read_table(book, t)
+            comp = {f.cols[c.key] for c in t.columns if c.computed and c.key in f.cols}
+            blank = {f.cols[c.key] for c in t.columns if c.fill_blank and not c.computed and c.key in f.cols}
+            last = int(f.df.index.max()) if len(f.df) else f.header_row
+            ent = out.setdefault(t.sheet, {"computed": set(), "fill": set(), "spans": []})
+            ent["computed"] |= comp
+            ent["fill"] |= blank
+            lo, hi = (min(f.cols.values()), max(f.cols.values())) if f.cols else (0, -1)
+            ent["spans"].append((lo, hi, last))
+    return out
+
+
+def _assert_only_computed_changed(before: Path, after: Path, job: str) -> None:
+    b, a = _snapshot(before), _snapshot(after)
+    assert a["vba"] == b["vba"] and a["vba"], f"{job}: VBA project changed"
+    assert a["ui"] == b["ui"] and a["ui"], f"{job}: ribbon part changed"
+    assert "customUI/customUI.xml" in a["rels"], f"{job}: ribbon relationship lost"
+    assert [s for s in b["sheets"] if s in a["sheets"]] == b["sheets"], f"{job}: a sheet was lost or moved"
+    assert a["names"] == b["names"] or set(b["names"]) <= set(a["names"])
+    allowed = _allowed(before)
+    for sheet, cells in b["values"].items():
+        if sheet.startswith(GENERATED_PREFIXES):
+            continue
+        after_cells = a["values"][sheet]
+        rules = allowed.get(sheet)
+        for key in set(cells) | set(after_cells):
+            old, new = cells.get(key), after_cells.get(key)
+            if old == new:
+                continue
+            r, c = key
+            if rules:
+                if c in rules["computed"]:
+                    continue
+                if c in rules["fill"] and old is None:
+                    continue
+                if any(lo <= c <= hi and r > last for lo, hi, last in rules["spans"]):
+                    continue  # appended rows
+            raise AssertionError(f"{job}: {sheet}!{key} changed {old!r} → {new!r}")
+    for k, v in b["comments"].items():
+        if not k[0].startswith(GENERATED_PREFIXES):
+            assert a["comments"].get(k) == v, f"{job}: comment {k} lost"
+    for k, v in b["styles"].items():
+        if not k[0].startswith(GENERATED_PREFIXES):
+            assert a["styles"].get(k) == v, f"{job}: format of {k} changed"
+    for k, (ref, cols) in b["tables"].items():
+        if k[0].startswith(GENERATED_PREFIXES):
+            continue
+        aref, acols = a["tables"][k]
+        assert acols == cols, f"{job}: table columns of {k} changed"
+        t0, l0, b0, r0 = parse_ref(ref)
+        t1, l1, b1, r1 = parse_ref(aref)
+        assert (t0, l0, r0) == (t1, l1, r1) and b1 >= b0, f"{job}: table {k} moved or shrank"
+    for s in b["sheets"]:
+        if not s.startswith(GENERATED_PREFIXES):
+            assert a["dv"][s] == b["dv"][s], f"{job}: data validation lost on {s}"
+            assert a["cf"][s] == b["cf"][s], f"{job}: conditional formats lost on {s}"
+
+
+def _job_args(job: str, path: Path) -> list[str]:
+    args = [job, str(path), "--today", TODAY.isoformat()]
+    if job == "plan":
+        args += ["--year", str(TODAY.year)]
+    if job == "forms":
+        args += ["--tickets", "BX2026-0001", "--plan-rows", "4"]
+    return args
+
+
+@pytest.fixture(scope="module")
+def staff_book(tmp_path_factory) -> Path:
+    if not have_build():
+        pytest.skip("pyfuncs.build not available")
+    from pyfuncs.demo import fill, sample_data
+
+    d = tmp_path_factory.mktemp("staff")
+    p = make_workbook(d / "staff.xlsm")
+    data = sample_data(TODAY, seed=7, n_projects=14, n_tickets=90, n_visits=30)
+    with FileBook.open(p) as book:
+        fill(book, data)
+        book.save()
+    _add_staff_data(p)
+    return p
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_job_changes_only_its_computed_cells_and_is_idempotent(staff_book, tmp_path, job):
+    if not _available(job):
+        pytest.skip(f"job {job} not written yet")
+    before = tmp_path / "before.xlsm"
+    shutil.copy(staff_book, before)
+    once = tmp_path / "once.xlsm"
+    shutil.copy(staff_book, once)
+    code = main(_job_args(job, once))
+    assert code in (0, 1), f"{job} exited {code}"
+    _assert_only_computed_changed(before, once, job)
+    # the extra sheet is byte-for-byte the same content
+    assert all_values(once)["员工备忘"] == all_values(before)["员工备忘"]
+    # twice: the same cell contents as once
+    twice = tmp_path / "twice.xlsm"
+    shutil.copy(once, twice)
+    assert main(_job_args(job, twice)) in (0, 1)
+    assert all_values(twice) == all_values(once), f"{job} is not idempotent"
+
+
+def test_all_jobs_in_sequence_keep_staff_data(staff_book, tmp_path):
+    before = tmp_path / "before.xlsm"
+    shutil.copy(staff_book, before)
+    p = tmp_path / "seq.xlsm"
+    shutil.copy(staff_book, p)
+    for job in JOBS:
+        if _available(job):
+            assert main(_job_args(job, p)) in (0, 1)
+    _assert_only_computed_changed(before, p, "all jobs")
+    with zipfile.ZipFile(p) as z:
+        assert z.testzip() is None
+
+
+def test_the_checker_catches_a_changed_staff_cell(staff_book, tmp_path):
+    """The comparison above is not vacuous: a staff cell, a comment or a format changed is caught."""
+    before = tmp_path / "before.xlsm"
+    shutil.copy(staff_book, before)
+    for mutate in (
+        lambda wb: wb["报修台账"].cell(3, 8).__setattr__("value", "改了问题描述"),
+        lambda wb: wb["员工备忘"]["A1"].__setattr__("comment", None),
+        lambda wb: wb["项目台账"].cell(2, 2).__setattr__("font", Font(bold=False)),
+    ):
+        after = tmp_path / "after.xlsm"
+        wb = load_workbook(before, keep_vba=True, rich_text=True)
+        mutate(wb)
+        wb.save(after)
+        with pytest.raises(AssertionError):
+            _assert_only_computed_changed(before, after, "mutation")
