@@ -135,32 +135,40 @@ class Registration:
     unmatched: list[str] = field(default_factory=list)
 
 
-def _find_plan_row(plans: dict[int, pd.DataFrame], pid: str, day: dt.date,
-                   taken: set[tuple[int, int]]) -> tuple[int, int] | None:
-    """(year, Excel row) of the plan row this visit fulfils, or None."""
-    lo, hi = day - relativedelta(months=1), day + relativedelta(months=1)
-    best = None
-    for year in (day.year - 1, day.year, day.year + 1):
-        plan = plans.get(year)
+def _plan_index(plans: dict[int, pd.DataFrame]) -> dict[str, list[tuple[int, int, dt.date]]]:
+    """项目编号 → [(year, Excel row, planned date)] of the plan rows not yet done."""
+    out: dict[str, list[tuple[int, int, dt.date]]] = {}
+    for year, plan in plans.items():
         if plan is None or plan.empty:
             continue
-        for row, r in plan.iterrows():
-            if _text(r.get("project_id")) != pid or (year, row) in taken:
-                continue
-            if _text(r.get("state")) not in OPEN_PLAN_STATES or not _blank(r.get("actual")):
+        for row, pid, state, actual, date in zip(plan.index, plan["project_id"], plan["state"],
+                                                 plan["actual"], plan["date"]):
+            if _text(state) not in OPEN_PLAN_STATES or not _blank(actual):
                 continue
             try:
-                pd_ = _to_date(r.get("date"))
+                d = _to_date(date)
             except ValueError:
                 continue
-            if pd_ is None:
-                continue
-            same_month = (pd_.year, pd_.month) == (day.year, day.month)
-            if not same_month and not (lo <= pd_ <= hi):
-                continue
-            rank = (0 if same_month else 1, abs((pd_ - day).days), pd_)
-            if best is None or rank < best[0]:
-                best = (rank, (year, row))
+            if d is not None:
+                out.setdefault(_text(pid), []).append((year, int(row), d))
+    return out
+
+
+def _find_plan_row(index: dict[str, list[tuple[int, int, dt.date]]], pid: str, day: dt.date,
+                   taken: set[tuple[int, int]]) -> tuple[int, int] | None:
+    """(year, Excel row) of the plan row this visit fulfils: same month first, else the nearest
+    within one month either side; None if there is none."""
+    lo, hi = day - relativedelta(months=1), day + relativedelta(months=1)
+    best = None
+    for year, row, planned in index.get(pid, ()):
+        if (year, row) in taken:
+            continue
+        same_month = (planned.year, planned.month) == (day.year, day.month)
+        if not same_month and not (lo <= planned <= hi):
+            continue
+        rank = (0 if same_month else 1, abs((planned - day).days), planned)
+        if best is None or rank < best[0]:
+            best = (rank, (year, row))
     return best[1] if best else None
 
 
@@ -190,6 +198,7 @@ def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.D
         if tid and tid not in ticket_rows:
             ticket_rows[tid] = row
     taken: set[tuple[int, int]] = set()
+    plan_index = _plan_index(plans)
     stamp = f"已登记 {today.isoformat()}"
     for row, v in visits.iterrows():
         if not _blank(v.get("registered")) or row in skip:
@@ -219,7 +228,7 @@ def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.D
         vid = _text(v.get("visit_id")) or visit_ids.take(day.year)
         cells["visit_id"] = vid
         # plan row
-        hit = _find_plan_row(plans, pid, day, taken)
+        hit = _find_plan_row(plan_index, pid, day, taken)
         if hit:
             taken.add(hit)
             year, prow = hit
