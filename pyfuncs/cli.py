@@ -93,12 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--year", type=int, default=None, help="计划年度（默认：--today 所在年度）")
         if name == "forms":
             p.add_argument("--plan-rows", type=_list, default=[], metavar="ROWS",
-                           help="回访计划的行号或序号，逗号分隔，如 3,5,8")
-            p.add_argument("--tickets", type=_list, default=[], metavar="IDS", help="报修单号，逗号分隔")
-            p.add_argument("--expiry", type=_list, default=[], metavar="ROWS",
-                           help="保修条款的行号（保修期满通知书），逗号分隔")
+                           help="回访计划工作表的 Excel 行号，逗号分隔，如 4,5,8（打印工程回访单）")
+            p.add_argument("--tickets", type=_list, default=[], metavar="IDS",
+                           help="报修单号，逗号分隔（打印保修/维修单）")
+            p.add_argument("--notices", type=_list, default=[], metavar="P:YYYY-MM",
+                           help="项目编号:月份，如 XM2024-01:2026-03（打印保修期满通知书）")
+            p.add_argument("--select", type=_list, default=[], metavar="ITEMS",
+                           help="直接给出要打印的项，如 plan:2026:12,repair:BX2026-0001,visit:P001:2026-03")
             p.add_argument("--year", type=int, default=None, help="回访计划年度（默认：--today 所在年度）")
-            p.add_argument("--out", default=None, metavar="DIR", help="另存为单独文件的目录（默认：写入工作簿的工作表）")
+            p.add_argument("--out", default=None, metavar="DIR", help="每张单据另存为单独文件的目录（默认：写入工作簿的工作表）")
         if name == "check":
             p.add_argument("--sheet", action="store_true", help="同时把结果写入“检查结果”工作表")
             p.add_argument("--all", action="store_true", help="列出全部问题（默认最多列出 %d 条）" % MAX_LISTED)
@@ -171,9 +174,10 @@ def job_options(args) -> "Any":
     extra: dict[str, Any] = {}
     selection: list[str] = []
     if args.command == "forms":
-        extra = {"plan_rows": args.plan_rows, "tickets": args.tickets, "expiry": args.expiry,
-                 "out": args.out}
-        selection = [*args.plan_rows, *args.tickets]
+        year = args.year or today.year
+        selection = ([f"plan:{year}:{r}" for r in args.plan_rows] + [f"repair:{t}" for t in args.tickets]
+                     + [f"notice:{n}" for n in args.notices] + list(args.select))
+        extra = {"out": args.out} if args.out else {}
     if args.command == "check":
         extra = {"sheet": bool(args.sheet)}
     return JobOptions(today=today, year=getattr(args, "year", None) or today.year, selection=selection, extra=extra)

@@ -336,9 +336,9 @@ def demo_steps(today: dt.date, data: dict[str, pd.DataFrame]):
         ("登记回访", "visits", JobOptions(today=today)),
         ("刷新台账（含回访新开的报修单）", "refresh", JobOptions(today=today)),
         ("统计报表", "report", JobOptions(today=today)),
-        ("打印回访单", "forms", JobOptions(today=today, year=today.year, selection=["1", "2", *tickets],
-                                      extra={"plan_rows": ["1", "2"], "tickets": tickets, "expiry": [],
-                                             "out": None})),
+        ("打印回访单", "forms", JobOptions(today=today, year=today.year,
+                                      selection=[f"plan:{today.year}:4", f"plan:{today.year}:5",
+                                                 *[f"repair:{t}" for t in tickets]])),
         ("数据检查", "check", JobOptions(today=today)),
     ]
 

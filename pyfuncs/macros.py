@@ -74,30 +74,45 @@ def run(job: str, **options: Any):
     return result
 
 
-def _selection() -> dict[str, list[str]]:
-    """What staff selected, for 打印回访单: plan rows, tickets or 保修条款 rows."""
-    import xlwings as xw
-
-    from pyfuncs.schema import TABLES
-
-    wb = xw.Book.caller()
-    sheet = wb.sheets.active
+def selected_rows(xw_book) -> list[int]:
+    """Excel rows of the current selection (every area), at most 200."""
     try:
-        area = wb.selection
-        rows = sorted({r for a in area.api.Areas for r in range(a.Row, a.Row + a.Rows.Count)}) \
-            if hasattr(area, "api") else list(range(area.row, area.last_cell.row + 1))
-    except Exception:  # noqa: BLE001
-        rows = []
-    rows = [str(r) for r in rows[:200]]
-    out: dict[str, list[str]] = {"plan_rows": [], "tickets": [], "expiry": []}
-    if sheet.name.startswith("回访计划"):
-        out["plan_rows"] = rows
-        out["sheet"] = sheet.name
-    elif sheet.name == TABLES["repairs"].sheet:
-        out["ticket_rows"] = rows
-    elif sheet.name == TABLES["terms"].sheet:
-        out["expiry"] = rows
-    return out
+        area = xw_book.selection
+        rows = sorted({r for a in area.api.Areas for r in range(a.Row, a.Row + a.Rows.Count)})
+    except Exception:  # noqa: BLE001 - Mac/other: one area
+        try:
+            area = xw_book.selection
+            rows = list(range(area.row, area.last_cell.row + 1))
+        except Exception:  # noqa: BLE001
+            rows = []
+    return rows[:200]
+
+
+def forms_selection(book, sheet: str, rows: list[int], today: dt.date) -> list[str]:
+    """打印回访单's items (``plan:2026:12``, ``repair:BX2026-0001``, ``notice:P001:2026-03``) for
+    the rows staff selected on a plan sheet, 报修台账 or 保修条款; [] elsewhere (the job then
+    prints this month's plan rows)."""
+    from pyfuncs.schema import TABLES
+    from pyfuncs.tables import read_table
+
+    if sheet.startswith("回访计划") and sheet[4:].isdigit():
+        return [f"plan:{sheet[4:]}:{r}" for r in rows if r > 3]
+    if sheet == TABLES["repairs"].sheet:
+        f = read_table(book, TABLES["repairs"])
+        return [f"repair:{f.df.at[r, 'ticket_id']}" for r in rows
+                if r in f.df.index and f.df.at[r, "ticket_id"] is not None]
+    if sheet == TABLES["terms"].sheet:
+        f = read_table(book, TABLES["terms"])
+        out = []
+        for r in rows:
+            if r in f.df.index and f.df.at[r, "project_id"] is not None:
+                end = f.df.at[r, "end"]
+                month = f"{end:%Y-%m}" if end is not None and end == end else f"{today:%Y-%m}"
+                item = f"notice:{f.df.at[r, 'project_id']}:{month}"
+                if item not in out:
+                    out.append(item)
+        return out
+    return []
 
 
 def plan():
@@ -122,8 +137,9 @@ def report():
 
 def forms():
     """打印回访单: for the rows selected on a plan sheet, 报修台账 or 保修条款."""
-    sel = _selection()
-    return run("forms", selection=sel.get("plan_rows", []) + sel.get("tickets", []), **sel)
+    book = _book()
+    items = forms_selection(book, book.xb.sheets.active.name, selected_rows(book.xb), dt.date.today())
+    return run("forms", selection=items)
 
 
 def check():
