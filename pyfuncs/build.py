@@ -391,9 +391,19 @@ def xlwings_package_vba() -> dict[str, str]:
     return {name: crlf(found[name]) for name in ("xlwings", "Dictionary")}
 
 
+def _source(filename: str) -> Path:
+    """A file of ``macros/``; a clear message when the package was installed without the repo."""
+    path = MACROS_DIR / filename
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"找不到 {path}：生成工作簿需要仓库中的 macros/ 目录。"
+            "请在仓库目录中用 pip install -e . 安装（可编辑安装），或在仓库目录中运行。")
+    return path
+
+
 def read_macro(name: str) -> str:
     """The text of a module kept in ``macros/`` (CRLF, as VBA stores it)."""
-    return crlf((MACROS_DIR / MACRO_FILES[name]).read_text(encoding="utf-8"))
+    return crlf(_source(MACRO_FILES[name]).read_text(encoding="utf-8"))
 
 
 def vba_modules(udf_module: str = UDF_MODULE) -> dict[str, str]:
@@ -437,7 +447,7 @@ def _macro_enable(parts: dict[str, bytes]) -> None:
     if close not in rels:
         raise RuntimeError("unexpected _rels/.rels from openpyxl")
     parts["_rels/.rels"] = rels.replace(close, rel + close).encode("utf-8")
-    parts[CUSTOM_UI_PART] = (MACROS_DIR / CUSTOM_UI_FILE).read_bytes()
+    parts[CUSTOM_UI_PART] = _source(CUSTOM_UI_FILE).read_bytes()
     parts["docProps/core.xml"] = _core_xml()
 
 
