@@ -204,6 +204,7 @@ def _openpyxl_chart(ws, spec: ChartSpec):
     else:
         chart = BarChart()
         chart.type = "bar" if spec.kind == "bar" else "col"
+        chart.gapWidth = 40
         if spec.stacked:
             chart.grouping = "stacked"
             chart.overlap = 100
@@ -420,3 +421,36 @@ def _xlwings_chart(ws, spec: ChartSpec) -> None:
     api.ChartTitle.Text = spec.title
     api.HasLegend = True
     api.Legend.Position = -4107  # xlLegendPositionBottom
+
+
+def text_width(s: str) -> float:
+    """Display width in Excel character units: CJK and full-width characters count 2."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in s)
+
+
+def fit_row_heights(lay: Layout, rows: list[int] | None = None, line: float = 14.0) -> None:
+    """Set row heights so wrapped text shows in full when printed (Excel and LibreOffice do not
+    re-fit rows of a generated file). A row keeps a larger height already set."""
+    import math
+
+    span = {}
+    for r1, c1, r2, c2 in lay.merges:
+        if r1 == r2:
+            span[(r1, c1)] = sum(lay.widths.get(c, 8.43) for c in range(c1, c2 + 1))
+    need: dict[int, int] = {}
+    for (r, c), (v, st) in lay.cells.items():
+        if rows is not None and r not in rows:
+            continue
+        if not isinstance(v, str) or not v or v.startswith("=") or not STYLES.get(st, {}).get("wrap"):
+            continue
+        width = max(span.get((r, c), lay.widths.get(c, 8.43)) - 1, 2)
+        scale = STYLES.get(st, {}).get("size", 11) / 11
+        n = sum(max(1, math.ceil(text_width(part) * scale / width)) for part in v.split("\n"))
+        need[r] = max(need.get(r, 1), n)
+    for r, n in need.items():
+        if n > 1 or r not in lay.heights:
+            h = round(line * n + 3, 1) if n > 1 else None
+            if h and h > lay.heights.get(r, 0):
+                lay.heights[r] = h

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from pyfuncs.jobs import JobOptions, JobResult, Problem
-from pyfuncs.jobs._layout import Layout
+from pyfuncs.jobs._layout import Layout, fit_row_heights
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "forms.toml"
 SAT_LEVELS = ("很满意", "满意", "基本满意", "不太满意", "不满意")
@@ -114,6 +114,7 @@ def render_form(kind: str, fields: dict[str, Any], templates: dict[str, Any] | N
     from pyfuncs.io.book import col_letter
 
     lay.print_area = f"A1:{col_letter(ncol)}{r - 1}"
+    fit_row_heights(lay)
     return lay
 
 
@@ -317,7 +318,7 @@ def run(book, opts: JobOptions) -> JobResult:
             y, row = args
             pr = plan_rows(y)
             if pr is None or row not in pr.index or not isinstance(pr.at[row, "date"], dt.date):
-                result.problems.append(Problem(f"回访计划{y}", row, None, "这一行不是回访计划行"))
+                result.problems.append(Problem(f"回访计划{y}", row, None, "这一行不是回访计划行，已跳过", "提示"))
                 continue
             add_visit(show(pr.at[row, "project_id"]), pr.loc[row].to_dict())
         elif kind == "notice":

@@ -28,7 +28,7 @@ import pandas as pd
 from pyfuncs.core.parts import PART_LABELS
 from pyfuncs.io.book import col_letter
 from pyfuncs.jobs import JobOptions, JobResult, Problem
-from pyfuncs.jobs._layout import Layout
+from pyfuncs.jobs._layout import Layout, fit_row_heights
 from pyfuncs.schema import plan_table
 
 #: columns of a plan frame (schema keys of the plan table), in sheet order
@@ -275,6 +275,7 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date) -> Layout:
                   f'{col_letter(col_of["project_id"])}{max(r - 1, FIRST_ROW)})&"次"', "subtotal")
     lay.merge(r, 1, r, n)
     lay.autofilter = f"A{HEADER_ROW}:{col_letter(n)}{max(r - 1, HEADER_ROW)}"
+    fit_row_heights(lay, list(range(FIRST_ROW, r)))
     return lay
 
 

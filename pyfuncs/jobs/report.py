@@ -27,7 +27,7 @@ import pandas as pd
 
 from pyfuncs.core.parts import PART_LABELS
 from pyfuncs.jobs import JobOptions, JobResult, Problem
-from pyfuncs.jobs._layout import ChartSpec, Layout
+from pyfuncs.jobs._layout import ChartSpec, Layout, fit_row_heights
 from pyfuncs.schema import CAUSES, REPORT_SHEET, URGENCIES
 
 CLOSED_STATES = ("已完成", "已验收", "已关闭")
@@ -187,7 +187,7 @@ def compute(projects: pd.DataFrame, terms: pd.DataFrame, repairs: pd.DataFrame, 
 # --- layout -----------------------------------------------------------------------------------
 def report_layout(rep: Report) -> Layout:
     lay = Layout(REPORT_SHEET, orientation="portrait", fit_width=True)
-    widths = [14, 16, 22, 16, 12, 12, 12, 12, 12, 12]
+    widths = [14, 24, 26, 16, 12, 12, 12, 12, 12, 12]
     for i, w in enumerate(widths, start=1):
         lay.widths[i] = w
     ncol = len(widths)
@@ -261,8 +261,8 @@ def report_layout(rep: Report) -> Layout:
         lay.charts.append(ChartSpec(
             "bar", "报修按部位和原因", f"A{r + 1}",
             data=(2, top, 1 + n_causes, top + len(ct)), cats=(1, top + 1, 1, top + len(ct)),
-            x_title="", y_title="件", stacked=True, width=17, height=8))
-        r += chart_rows + 2
+            x_title="", y_title="件", stacked=True, width=18, height=11))
+        r += 24
     else:
         lay.put(r, 1, "没有报修记录。", "note")
         r += 2
@@ -302,6 +302,7 @@ def report_layout(rep: Report) -> Layout:
     from pyfuncs.io.book import col_letter
 
     lay.print_area = f"A1:{col_letter(max(ncol, lay.max_col))}{r}"
+    fit_row_heights(lay)
     return lay
 
 
