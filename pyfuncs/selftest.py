@@ -522,6 +522,23 @@ def write_results(book, report: SelftestReport) -> None:
     wb = book.native
     if type(wb).__module__.startswith("openpyxl"):
         _style_openpyxl(wb[RESULT_SHEET], report)
+    elif _is_xlwings_book(wb):
+        try:
+            _style_xlwings(wb.sheets[RESULT_SHEET], report)
+        except Exception:  # noqa: BLE001 - colours are a nicety; the results are written
+            pass
+
+
+def _style_xlwings(sht, report: SelftestReport) -> None:
+    """The same colours in the live workbook (one COM call per result cell)."""
+    sht.range("A1").font.size = 14
+    sht.range("A1").font.bold = True
+    head = sht.range((HEADER_ROW, 1), (HEADER_ROW, len(HEADER)))
+    head.font.bold = True
+    head.color = (221, 235, 247)
+    for i, check in enumerate(report.checks, start=HEADER_ROW + 1):
+        rgb = RESULT_FILLS[check.result]
+        sht.range((i, 3)).color = tuple(int(rgb[k:k + 2], 16) for k in (0, 2, 4))
 
 
 def _style_openpyxl(ws, report: SelftestReport) -> None:

@@ -589,3 +589,22 @@ def test_smoke_test_doc():
     for name in udf_names("pyfuncs.udfs"):
         assert name in doc, name
     assert "未在 Excel 中" in doc  # says plainly that nobody ran it in Excel while writing it
+
+
+def test_selftest_on_an_open_book_writes_the_sheet_without_saving(built, tmp_path):
+    """The ribbon passes the open workbook (a Book): results go into it; saving is the caller's."""
+    from pyfuncs.io.filebook import FileBook
+
+    target = tmp_path / "open.xlsm"
+    shutil.copyfile(built, target)
+    before = target.read_bytes()
+    book = FileBook.open(target)
+    try:
+        report = run_selftest(book, cases=udf_cases()[:2])
+        assert RESULT_SHEET in book.native.sheetnames
+        ws = book.native[RESULT_SHEET]
+        assert ws["A3"].value == report.summary()
+        assert any(c.category == "作业" for c in report.checks)  # jobs ran on copies of the file
+    finally:
+        book.close()
+    assert target.read_bytes() == before
