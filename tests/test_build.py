@@ -608,3 +608,13 @@ def test_selftest_on_an_open_book_writes_the_sheet_without_saving(built, tmp_pat
     finally:
         book.close()
     assert target.read_bytes() == before
+
+
+def test_every_job_runs_on_a_fresh_workbook(built):
+    """A new workbook (empty tables) is where staff start: every ribbon job must run on it."""
+    from pyfuncs.selftest import SelftestReport, check_jobs
+
+    report = SelftestReport()
+    check_jobs(report, built, dt.date(2026, 11, 21))
+    failed = [(c.name, c.detail) for c in report.checks if c.result == FAIL]
+    assert not failed, failed
