@@ -51,6 +51,7 @@ from openpyxl.xml.functions import tostring
 
 from pyfuncs import schema
 from pyfuncs.core.settings import season_sheet_rows, settings_sheet_rows
+from pyfuncs.core.warranty import EXPIRED, EXPIRING  # the 保修状态 values the formats key on
 from pyfuncs.schema import Column, Table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +73,6 @@ COMPUTED_FILL = "548235"  # header of columns the jobs compute (green)
 OVERDUE_FILL = "FFC7CE"   # 报修台账: 超期天数 > 0
 EXPIRING_FILL = "FFE699"  # 保修条款: 即将到期 (amber)
 EXPIRED_FILL = "D9D9D9"   # 保修条款: 已过保 (grey)
-EXPIRING, EXPIRED = "即将到期", "已过保"
 COMPUTED_NOTE = "【自动计算】此列由程序写入（刷新台账等），手工修改会被覆盖。"
 FILL_BLANK_NOTE = "【自动填写】留空时由程序填写，已填的值不会被改动。"
 
