@@ -307,6 +307,7 @@ def test_table_matches_schema(wb, key):
             dv = dvs[f"{letter}{top + 1}:{letter}{build.LAST_ROW}"]
             assert dv.type == "list" and dv.showErrorMessage
             assert dv.formula1 == '"' + ",".join(col.choices) + '"'
+            assert len(dv.formula1) <= 257 and len(dv.error) <= 255 and len(dv.errorTitle) <= 32
         else:
             assert not any(k.startswith(f"{letter}{top + 1}:") for k in dvs), col.header
         note = build.header_comment(col)
