@@ -126,3 +126,14 @@ def test_uses_given_warranty_rows():
     p = plan_of(prj, 2026, parts=parts)
     assert any("季节性回访" in k for k in p["kinds"]) and any("例行回访" in k for k in p["kinds"])
     assert set(p["parts"]) == {"屋面防水"}
+
+
+def test_empty_tables_give_an_empty_plan():
+    empty = pd.DataFrame({"project_id": pd.Series([], dtype=object), "accepted": pd.Series([], dtype="datetime64[s]"),
+                          "size": pd.Series([], dtype=object), "four_new": pd.Series([], dtype=object),
+                          "city": pd.Series([], dtype=object)})
+    out = plan_visits(empty, project_parts(empty), 2026)
+    assert out.empty and list(out.columns) == ["date", "project_id", "kinds", "parts", "reasons"]
+    # a project with no warranty rows at all has nothing under warranty: no visits
+    one = projects(("P", "2025-06-30", "大型", "否", "北京"))
+    assert plan_visits(one, project_parts(one).iloc[0:0], 2026).empty

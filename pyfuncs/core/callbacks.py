@@ -81,9 +81,12 @@ def _events(projects: pd.DataFrame, parts: pd.DataFrame, year: int, s: Settings)
 
     # last day any non-structural part of the project is under warranty
     nonstruct = (p_part != STRUCTURE) & ~np.isnat(p_end)
-    last_end = (pd.Series(p_end[nonstruct]).groupby(p_pid[nonstruct]).max()
-                if nonstruct.any() else pd.Series(dtype="datetime64[s]"))
-    cover = as_datetime64(pd.Series(pid).map(last_end))
+    cover = np.full(len(pid), NAT)
+    if nonstruct.any() and len(pid):
+        last_end = pd.Series(p_end[nonstruct]).groupby(p_pid[nonstruct]).max()
+        at = last_end.index.get_indexer(pid)
+        ends = last_end.to_numpy().astype("datetime64[D]")
+        cover = np.where(at >= 0, ends[np.maximum(at, 0)], NAT)
 
     # 例行回访 and 技术性回访: month offsets from handover, as one grid over all projects
     ok = ~np.isnat(acc)
