@@ -69,6 +69,11 @@ def test_vanished_rows_kept_only_with_staff_data_and_marked():
     # idempotent: merging the result again changes nothing, the mark is not doubled
     again = merge_plan(fresh, out, {"P1": "李", "P2": "钱"})
     pd.testing.assert_frame_equal(again, out)
+    # a row staff typed in themselves (no 回访类型) stays, unmarked, even with nothing else filled
+    own = pd.concat([out, pd.DataFrame([{"date": D(2026, 8, 3), "project_id": "P2", "kind": "", "state": "未回访"}])],
+                    ignore_index=True)
+    mine = merge_plan(fresh, own)
+    assert len(mine) == 3 and mine.iloc[-1]["date"] == D(2026, 8, 3) and not mine.iloc[-1]["changed"]
     # the visit comes back: the mark goes, the note stays
     back = merge_plan(build_plan(_visits([("2026-04-20", "P1"), ("2026-05-15", "P2")]), _projects()), out)
     assert list(back["note"]) == ["业主要求推迟", ""] and not back["changed"].any()
@@ -144,10 +149,11 @@ def test_rerun_keeps_staff_data_and_is_idempotent(book):
     ws.cell(last + 40, col["计划日期"]).value = dt.datetime(2026, 12, 7)
     ws.cell(last + 40, col["项目编号"]).value = "P002"
     ws.cell(last + 40, col["备注"]).value = "电话约在12月"
-    # and one with no staff data (dropped)
+    # and an old plan row with no staff data (dropped)
     ws.cell(last + 41, col["计划日期"]).value = dt.datetime(2026, 12, 8)
     ws.cell(last + 41, col["项目编号"]).value = "P003"
     ws.cell(last + 41, col["状态"]).value = "未回访"
+    ws.cell(last + 41, col["回访类型"]).value = "例行回访"  # a plan row (not typed in by staff)
     wb.save(book)
 
     run_job(book, plan, today=TODAY, year=2026)

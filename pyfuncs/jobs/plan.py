@@ -161,6 +161,7 @@ def merge_plan(fresh: pd.DataFrame, old: pd.DataFrame | None,
     """The plan to write: ``fresh`` with the staff columns of ``old`` carried over.
 
     Rows match on (项目编号, month of 计划日期). A staff value (non-blank) wins over the default.
+    Rows staff added by hand (项目编号 and 计划日期 but no 回访类型) are kept as they are.
     Old rows with no match that hold staff data are kept, their 备注 prefixed with
     :data:`CHANGE_MARK`, and flagged in the ``changed`` column; old rows without staff data are
     dropped. A kept row that matches again later loses the mark. The result is sorted by date
@@ -200,15 +201,16 @@ def merge_plan(fresh: pd.DataFrame, old: pd.DataFrame | None,
         if i in used:
             continue
         pid = _text(o["project_id"])
-        if not holds_staff_data(o, owners.get(pid, "")):
+        staff_row = not _text(o.get("kind"))  # a visit staff added by hand (no 回访类型 from the plan)
+        if not staff_row and not holds_staff_data(o, owners.get(pid, "")):
             continue
         row = {k: (None if _blank(o.get(k)) else o.get(k)) for k in PLAN_KEYS}
         for k in ("project_id", "name", "client", "contact", "phone", "kind", "parts", "way", "owner", "state", "note"):
             row[k] = _text(o.get(k))
         row["date"] = _date(o.get("date"))
         row["actual"] = _date(o.get("actual")) or (None if _blank(o.get("actual")) else o.get("actual"))
-        row["note"] = CHANGE_MARK + _strip_mark(row["note"])
-        row["changed"] = True
+        row["note"] = _strip_mark(row["note"]) if staff_row else CHANGE_MARK + _strip_mark(row["note"])
+        row["changed"] = not staff_row
         kept.append(row)
     if kept:
         out = pd.concat([out, pd.DataFrame(kept, columns=list(out.columns))], ignore_index=True)
