@@ -21,6 +21,7 @@ import argparse
 import datetime as dt
 import importlib
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -299,6 +300,12 @@ def main(argv: list[str] | None = None) -> int:
             _err(f"该功能尚未安装：{e.name}")
             return EXIT_BUG
         raise
+    except BrokenPipeError:  # output piped into `head`: the job itself finished
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_OK
     except KeyboardInterrupt:
         _err("已中断，工作簿未改动。")
         return EXIT_REFUSED

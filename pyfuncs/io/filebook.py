@@ -28,8 +28,11 @@ _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 class FileBook(Book):
-    def __init__(self, wb, path: Path | None = None, *, verbose: bool = False, keep: int = KEEP_BACKUPS):
-        self.wb = wb
+    def __init__(self, wb, path: Path | None = None, *, verbose: bool = False, keep: int = KEEP_BACKUPS,
+                 fast=None):
+        self._wb = wb
+        self._fast = fast  # a CalamineWorkbook answering reads until the first write
+        self._grids: dict[str, list[list[Any]]] = {}
         self.path = Path(path) if path else None
         self.verbose = verbose
         self.keep = keep
@@ -38,26 +41,62 @@ class FileBook(Book):
         self._calamine = None
         self._cached: dict[str, Any] = {}
 
+    @property
+    def wb(self):
+        """The openpyxl workbook, loaded on first use (a read-only job never needs it)."""
+        if self._wb is None:
+            self._wb = load(self.path)
+            self._fast = None
+            self._grids.clear()
+        return self._wb
+
+    @wb.setter
+    def wb(self, value):
+        self._wb = value
+
+    def _grid(self, sheet: str) -> list[list[Any]]:
+        """The calamine value grid of a sheet from A1 (cached values for formulas)."""
+        g = self._grids.get(sheet)
+        if g is None:
+            if sheet not in self._fast.sheet_names:
+                raise BookError(f"工作簿中没有工作表「{sheet}」")
+            g = self._fast.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            g = [[None if v == "" else v for v in row] for row in g if row is not None]
+            self._grids[sheet] = g
+        return g
+
     # ---- opening ---------------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | os.PathLike, *, lock: bool = True, lock_wait: float = 5.0,
-             verbose: bool = False, keep: int = KEEP_BACKUPS) -> "FileBook":
+             verbose: bool = False, keep: int = KEEP_BACKUPS, fast_read: bool = True) -> "FileBook":
         """Open a workbook file for a job. Refuses (:class:`Refused`) a missing, open-in-Excel,
-        encrypted, corrupt or non-workbook file; holds the inter-process lock until ``close``."""
+        encrypted, corrupt or non-workbook file; holds the inter-process lock until ``close``.
+
+        With ``fast_read`` (default) reads go through python-calamine (about 20 times faster than
+        openpyxl on a large ledger, and formulas give their cached values) until the first write;
+        openpyxl loads the workbook then, and answers every later read."""
         p = check_file(path)
         stack = contextlib.ExitStack()
         if lock:
             stack.enter_context(job_lock(p, wait=lock_wait))
+        wb = fast = None
         try:
-            wb = load(p)
+            if fast_read:
+                fast = _calamine(p)
+            if fast is None:
+                wb = load(p)
         except BaseException:
             stack.close()
             raise
-        book = cls(wb, p, verbose=verbose, keep=keep)
+        book = cls(wb, p, verbose=verbose, keep=keep, fast=fast)
         book._stack = stack
         return book
 
     def close(self) -> None:
+        if self._fast is not None:
+            with contextlib.suppress(Exception):
+                self._fast.close()
+            self._fast = None
         if self._calamine is not None:
             with contextlib.suppress(Exception):
                 self._calamine.close()
@@ -66,6 +105,8 @@ class FileBook(Book):
 
     # ---- sheets ----------------------------------------------------------------------------------
     def sheet_names(self) -> list[str]:
+        if self._wb is None and self._fast is not None:
+            return list(self._fast.sheet_names)
         return list(self.wb.sheetnames)
 
     def _ws(self, sheet: str):
@@ -110,16 +151,28 @@ class FileBook(Book):
 
     # ---- reading ---------------------------------------------------------------------------------
     def extent(self, sheet: str) -> tuple[int, int]:
+        if self._wb is None and self._fast is not None:
+            g = self._grid(sheet)
+            return (len(g), max((len(r) for r in g), default=0)) if g else (0, 0)
         ws = self._ws(sheet)
         if not ws._cells:
             return (0, 0)
         return (ws.max_row, ws.max_column)
 
     def read(self, sheet: str, ref: Ref) -> list[list[Any]]:
-        ws = self._ws(sheet)
         t, l, b, r = ref
         if b < t or r < l:
             return []
+        if self._wb is None and self._fast is not None:
+            g = self._grid(sheet)
+            width = r - l + 1
+            out = []
+            for row in range(t - 1, b):
+                src = g[row] if row < len(g) else []
+                vals = src[l - 1:r]
+                out.append([_fast_value(v) for v in vals] + [None] * (width - len(vals)))
+            return out
+        ws = self._ws(sheet)
         out = []
         formulas = []
         cells = ws._cells
@@ -174,6 +227,17 @@ class FileBook(Book):
         return None
 
     def table_ref(self, sheet: str, name: str) -> Ref | None:
+        if self._wb is None and self._fast is not None:
+            for tname in self._fast.table_names:
+                if tname.lower() == name.lower():
+                    t = self._fast.get_table_by_name(tname)
+                    if t.sheet != sheet:
+                        continue
+                    (r0, c0), (r1, c1) = t.start, t.end
+                    return (r0, c0 + 1, r1 + 1, c1 + 1)  # start is the first data row (0-based)
+            if sheet not in self._fast.sheet_names:
+                raise BookError(f"工作簿中没有工作表「{sheet}」")
+            return None
         ws = self._ws(sheet)
         for tbl in ws.tables.values():
             if tbl.name.lower() == name.lower():
@@ -181,6 +245,10 @@ class FileBook(Book):
         return None
 
     def merged(self, sheet: str) -> list[Ref]:
+        if self._wb is None and self._fast is not None:
+            self._grid(sheet)
+            ranges = self._fast.get_sheet_by_name(sheet).merged_cell_ranges or []
+            return [(a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1) for a, b in ranges]
         ws = self._ws(sheet)
         return [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
 
@@ -291,6 +359,23 @@ class FileBook(Book):
         bak = safe_save(target, write, keep=self.keep)
         self.dirty = False
         return bak
+
+
+def _calamine(path: Path):
+    """A CalamineWorkbook with its tables, or None when calamine cannot read the file."""
+    try:
+        from python_calamine import CalamineWorkbook
+
+        return CalamineWorkbook.from_path(str(path), load_tables=True)
+    except Exception:  # noqa: BLE001 - fall back to openpyxl, which gives the clear error
+        return None
+
+
+def _fast_value(v: Any) -> Any:
+    """calamine → the values openpyxl would give: whole floats as int, datetimes at midnight kept."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return int(v)
+    return v
 
 
 def load(path: Path):
