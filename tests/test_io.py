@@ -230,3 +230,58 @@ def test_untouched_cells_keep_comments_formats_and_formulas(wb_path):
     assert ws["B2"].fill.fgColor.rgb.endswith("FFFF00")
     assert ws["Z2"].value == "=A2&B2"
     assert ws["C2"].value == "建设单位"
+
+
+def test_fast_calamine_reads_match_openpyxl_reads(tmp_path):
+    """Reads go through calamine until the first write; both paths give the same frames."""
+    from pyfuncs.demo import fill, sample_data
+
+    p = make_workbook(tmp_path / "d.xlsm")
+    with FileBook.open(p) as book:
+        fill(book, sample_data(D(2026, 11, 21), seed=3, n_projects=10, n_tickets=60, n_visits=15))
+        book.save()
+    for key in ("projects", "terms", "repairs", "visits", "settings", "seasons"):
+        with FileBook.open(p) as fast, FileBook.open(p, lock=False, fast_read=False) as slow:
+            a, b = read_table(fast, TABLES[key]), read_table(slow, TABLES[key])
+            assert fast._wb is None  # nothing loaded by openpyxl
+            import pandas as pd
+
+            pd.testing.assert_frame_equal(a.df, b.df)
+            assert a.cols == b.cols and a.ref == b.ref and a.problems == b.problems
+
+
+def _inject_cached_value(path: Path, sheet_xml: str, cell: str, value: str) -> None:
+    import io
+    import re
+
+    src = zipfile.ZipFile(path)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == sheet_xml:
+                text = data.decode("utf-8")
+                text = re.sub(rf'(<c r="{cell}"[^>]*?)(>)(<f>[^<]*</f>)(<v\s*/>|<v></v>)?',
+                              lambda m: f'{m.group(1)} t="str"{m.group(2)}{m.group(3)}<v>{value}</v>', text)
+                data = text.encode("utf-8")
+            z.writestr(info, data)
+    src.close()
+    path.write_bytes(buf.getvalue())
+
+
+def test_formula_cells_read_as_their_cached_value(wb_path):
+    wb = load_workbook(wb_path, keep_vba=True)
+    ws = wb["项目台账"]
+    ws["A2"] = "P1"
+    ws["B2"] = '="甲"&"项目"'
+    ws["F2"] = dt.datetime(2024, 6, 30)
+    wb.save(wb_path)
+    idx = wb.sheetnames.index("项目台账") + 1
+    _inject_cached_value(wb_path, f"xl/worksheets/sheet{idx}.xml", "B2", "甲项目")
+    with FileBook.open(wb_path) as fast:
+        assert read_table(fast, TABLES["projects"]).df.loc[2, "name"] == "甲项目"
+    with FileBook.open(wb_path, fast_read=False) as slow:
+        assert read_table(slow, TABLES["projects"]).df.loc[2, "name"] == "甲项目"
+        slow.write("项目台账", 2, 3, [["建设单位"]])
+        slow.save()
+    assert load_workbook(wb_path)["项目台账"]["B2"].value == '="甲"&"项目"'  # the formula is kept
