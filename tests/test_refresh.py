@@ -69,12 +69,16 @@ def test_in_warranty_payer_and_overdue_days(book):
              place="C"),
         # nobody arrived yet: counted to today
         dict(project_id="P1", notice=D(2026, 11, 2), part="防渗漏", cause="建设单位采购材料设备", place="D"),
+        # only the completion date filled: counted to it; closed without dates: no clock
+        dict(project_id="P1", notice=D(2026, 9, 28), part="防渗漏", done=D(2026, 10, 9), place="E"),
+        dict(project_id="P1", notice=D(2026, 1, 5), part="防渗漏", state="已关闭", place="F"),
     ])
     res, f = _run(book)
     df = f.df
-    assert df["in_warranty"].tolist() == ["是", "否", "是", "是"]
-    assert df["payer"].tolist() == ["免费保修", "有偿维修", "建设单位承担（可向设计单位追偿）", "建设单位承担"]
-    assert df["overdue"].tolist() == [2, 0, 0, (TODAY - D(2026, 11, 9)).days]
+    assert df["in_warranty"].tolist() == ["是", "否", "是", "是", "是", "是"]
+    assert df["payer"].tolist()[:4] == ["免费保修", "有偿维修", "建设单位承担（可向设计单位追偿）", "建设单位承担"]
+    assert df["overdue"].tolist()[:5] == [2, 0, 0, (TODAY - D(2026, 11, 9)).days, 1]
+    assert pd.isna(df["overdue"].tolist()[5])
     assert "超期2天" in df.loc[2, "flags"]
 
 

@@ -242,7 +242,12 @@ def compute_repairs(rep: Frame, proj: pd.DataFrame, ends: pd.DataFrame, settings
 
     in_w = ~np.isnat(end) & ~np.isnat(notice) & (notice <= end)
     pay = payer(df["cause"].to_numpy(dtype=object), in_w) if n else np.zeros(0, object)
-    late = overdue_days(due, arrival, today64) if n else np.zeros(0)
+    # staff who fill only 完成/验收日期 were there by then; a ticket closed without any date stops
+    # the clock instead of counting to today forever
+    on_site = np.where(np.isnat(arrival), np.where(np.isnat(done), accepted, done), arrival)
+    late = overdue_days(due, on_site, today64) if n else np.zeros(0)
+    closed_no_dates = np.isnat(on_site) & pd.Series(df["state"].to_numpy(dtype=object)).isin(CLOSED).to_numpy()
+    late = np.where(closed_no_dates, np.nan, late)
 
     # 状态: derived from the dates, written only where blank (fill_blank)
     derived = derived_state(arrival, done, accepted)
