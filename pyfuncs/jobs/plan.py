@@ -20,6 +20,8 @@ the project's 回访负责人, else its 项目经理.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -224,20 +226,44 @@ def _number(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- 5. the printed sheet --------------------------------------------------------------------
-def plan_layout(plan: pd.DataFrame, year: int, today: dt.date) -> Layout:
+PLAN_TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "plan.toml"
+
+
+def plan_texts(path: str | Path | None = None) -> dict[str, str]:
+    """The plan's printed texts and print settings (``templates/plan.toml``)."""
+    import tomllib
+
+    with open(path or PLAN_TEMPLATE, "rb") as f:
+        return tomllib.load(f)
+
+
+def _excel_text(template: str, **parts: str) -> str:
+    """A text template with Excel expressions in it → one string formula: '="..."&expr&"..."'."""
+    out, pos = [], 0
+    for m in re.finditer(r"\{(\w+)\}", template):
+        out.append('"' + template[pos:m.start()].replace('"', '""') + '"')
+        out.append(parts[m.group(1)])
+        pos = m.end()
+    out.append('"' + template[pos:].replace('"', '""') + '"')
+    return "=" + "&".join(x for x in out if x != '""')
+
+
+def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, str] | None = None) -> Layout:
     """Title, generated date, header row at A3, rows by month (outline level 1) each followed by a
     subtotal row (formulas: visits planned / done in the month), A4 landscape, fit to width."""
+    t = texts or plan_texts()
     table = plan_table(year)
     cols = table.columns
     n = len(cols)
-    lay = Layout(table.sheet, orientation="landscape", fit_width=True,
-                 print_title_rows=f"{HEADER_ROW}:{HEADER_ROW}", freeze=f"A{FIRST_ROW}")
-    lay.put(1, 1, f"{year}年度工程回访计划表", "title")
+    lay = Layout(table.sheet, orientation=t.get("orientation", "landscape"), fit_width=True,
+                 print_title_rows=f"{HEADER_ROW}:{HEADER_ROW}", freeze=f"A{FIRST_ROW}",
+                 footer=t.get("footer", ""))
+    lay.put(1, 1, t["title"].format(year=year), "title")
     lay.merge(1, 1, 1, n)
     lay.heights[1] = 30
-    lay.put(2, 1, "说明：按月分组（左侧 1/2 可折叠）；底色标出的行是计划变更后保留的旧计划行。", "note")
+    lay.put(2, 1, t.get("note", ""), "note")
     lay.merge(2, 1, 2, n - 4)
-    lay.put(2, n - 3, f"生成日期：{today.isoformat()}", "subtitle")
+    lay.put(2, n - 3, t["generated"].format(today=today.isoformat()), "subtitle")
     lay.merge(2, n - 3, 2, n)
     for c, col in enumerate(cols, start=1):
         lay.put(HEADER_ROW, c, col.header, "header")
@@ -245,6 +271,7 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date) -> Layout:
     lay.heights[HEADER_ROW] = 20
     r = FIRST_ROW
     col_of = {col.key: i for i, col in enumerate(cols, start=1)}
+    pid_l, state_l = col_letter(col_of["project_id"]), col_letter(col_of["state"])
     months = plan["date"].map(lambda d: (d.year, d.month) if d else (9999, 99))
     for (y, m), group in plan.groupby(months, sort=True):
         first = r
@@ -263,23 +290,22 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date) -> Layout:
             lay.outline[r] = 1
             r += 1
         last = r - 1
-        label = f"{m}月" if y != 9999 else "日期不明"
-        pid = col_of["project_id"]
-        state = col_of["state"]
-        count = f'COUNTA({col_letter(pid)}{first}:{col_letter(pid)}{last})'
-        done = f'COUNTIF({col_letter(state)}{first}:{col_letter(state)}{last},"已回访")'
         for c in range(1, n + 1):
             lay.put(r, c, None, "subtotal")
-        lay.put(r, col_of["name"], f'="{label}小计：计划"&{count}&"次，已回访"&{done}&"次"', "subtotal")
+        text, label = t["month_subtotal"], str(m)
+        if y == 9999:
+            text, label = text.replace("{month}月", "{month}"), t["unknown_month"]
+        lay.put(r, col_of["name"], _excel_text(
+            text, month=f'"{label}"', count=f"COUNTA({pid_l}{first}:{pid_l}{last})",
+            done=f'COUNTIF({state_l}{first}:{state_l}{last},"已回访")'), "subtotal")
         lay.merge(r, col_of["name"], r, col_of["parts"])
         r += 1
-    lay.put(r, 1, f'="全年合计：计划"&COUNTA({col_letter(col_of["project_id"])}{FIRST_ROW}:'
-                  f'{col_letter(col_of["project_id"])}{max(r - 1, FIRST_ROW)})&"次"', "subtotal")
+    lay.put(r, 1, _excel_text(t["year_total"], count=f"COUNTA({pid_l}{FIRST_ROW}:{pid_l}{max(r - 1, FIRST_ROW)})"),
+            "subtotal")
     lay.merge(r, 1, r, n)
     lay.autofilter = f"A{HEADER_ROW}:{col_letter(n)}{max(r - 1, HEADER_ROW)}"
     fit_row_heights(lay, list(range(FIRST_ROW, r)))
     return lay
-
 
 
 # --- the job ----------------------------------------------------------------------------------
