@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
 import zipfile
 
 import numpy as np
@@ -113,3 +115,21 @@ def test_run_on_file_charts_and_rerun(tmp_path):
     run_job(path, report, today=TODAY)
     assert sheet_values(path, "统计") == vals
     assert len(openpyxl.load_workbook(path)["统计"]._charts) == 3
+
+
+@pytest.mark.skipif(not shutil.which("soffice") or not shutil.which("pdftotext"), reason="LibreOffice/poppler not installed")
+def test_statistics_page_prints_with_its_charts(tmp_path):
+    """The 统计 sheet alone, converted by LibreOffice: dated, and the three charts are drawn."""
+    path = sample_book(tmp_path)
+    run_job(path, plan, today=TODAY, year=2026)
+    run_job(path, report, today=TODAY)
+    wb = openpyxl.load_workbook(path)
+    for name in wb.sheetnames:
+        if name != "统计":
+            del wb[name]
+    wb.save(tmp_path / "stat.xlsx")
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(tmp_path / "stat.xlsx")], check=True, capture_output=True, timeout=120)
+    text = subprocess.run(["pdftotext", str(tmp_path / "stat.pdf"), "-"], capture_output=True, text=True).stdout
+    for s in ("统计日期: 2026-11-21", "报修按部位和原因", "近12个月报修和超期", "回访满意度（按年）", "BX2026-0002"):
+        assert s.replace(" ", "") in text.replace(" ", ""), s
