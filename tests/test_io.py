@@ -285,3 +285,180 @@ def test_formula_cells_read_as_their_cached_value(wb_path):
         slow.write("项目台账", 2, 3, [["建设单位"]])
         slow.save()
     assert load_workbook(wb_path)["项目台账"]["B2"].value == '="甲"&"项目"'  # the formula is kept
+
+
+# ---- the xlwings front door, against a small fake of the xlwings object model -------------------
+class _FakeApi:
+    def __init__(self):
+        self.MergeCells = False
+        self.PageSetup = type("PS", (), {})()
+
+
+class _FakeRange:
+    def __init__(self, sheet, a, b=None):
+        self.sheet, self.a, self.b = sheet, a, b or a
+        self.api = _FakeApi()
+
+    @property
+    def row(self):
+        return self.a[0]
+
+    @property
+    def column(self):
+        return self.a[1]
+
+    @property
+    def last_cell(self):
+        return _FakeRange(self.sheet, self.b)
+
+    @property
+    def address(self):
+        from pyfuncs.io.book import col_letter
+
+        return f"${col_letter(self.a[1])}${self.a[0]}:${col_letter(self.b[1])}${self.b[0]}"
+
+    def options(self, **kw):
+        return self
+
+    @property
+    def value(self):
+        (t, l), (b, r) = self.a, self.b
+        self.sheet.book.calls += 1
+        return [[self.sheet.cells.get((i, j)) for j in range(l, r + 1)] for i in range(t, b + 1)]
+
+    @value.setter
+    def value(self, rows):
+        self.sheet.book.calls += 1
+        t, l = self.a
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                if isinstance(v, str) and v.startswith("'"):
+                    v = v[1:]
+                if v is None:
+                    self.sheet.cells.pop((t + i, l + j), None)
+                else:
+                    self.sheet.cells[(t + i, l + j)] = v
+
+    number_format = None
+    column_width = None
+
+
+class _FakeTable:
+    def __init__(self, sheet, name, ref):
+        self.sheet, self.name, self.ref = sheet, name, ref
+
+    @property
+    def range(self):
+        t, l, b, r = self.ref
+        return _FakeRange(self.sheet, (t, l), (b, r))
+
+    def resize(self, rng):
+        self.ref = (rng.a[0], rng.a[1], rng.b[0], rng.b[1])
+
+
+class _FakeTables(list):
+    def __init__(self, sheet):
+        super().__init__()
+        self.sheet = sheet
+
+    def add(self, source, name, table_style_name=None, has_headers=True):
+        self.append(_FakeTable(self.sheet, name, (source.a[0], source.a[1], source.b[0], source.b[1])))
+
+
+class _FakeSheet:
+    def __init__(self, book, name):
+        self.book, self.name, self.cells = book, name, {}
+        self.tables = _FakeTables(self)
+        self.api = _FakeApi()
+
+    def range(self, a, b=None):
+        return _FakeRange(self, a, b)
+
+    @property
+    def used_range(self):
+        if not self.cells:
+            return _FakeRange(self, (1, 1))
+        return _FakeRange(self, (1, 1), (max(r for r, _ in self.cells), max(c for _, c in self.cells)))
+
+    def delete(self):
+        self.book.sheets.remove(self)
+
+
+class _FakeSheets(list):
+    def __init__(self, book):
+        super().__init__()
+        self.book = book
+
+    def __getitem__(self, k):
+        if isinstance(k, str):
+            for s in self:
+                if s.name == k:
+                    return s
+            raise KeyError(k)
+        return list.__getitem__(self, k)
+
+    def add(self, name, before=None, after=None):
+        s = _FakeSheet(self.book, name)
+        self.insert(self.index(before) if before is not None else self.index(after) + 1, s)
+        return s
+
+
+class _FakeXwBook:
+    def __init__(self, path):
+        from openpyxl import load_workbook
+
+        from pyfuncs.io.book import parse_ref
+
+        self.calls = 0
+        self.sheets = _FakeSheets(self)
+        self.app = type("App", (), {"status_bar": None, "display_alerts": True, "alert": lambda *a, **k: None})()
+        wb = load_workbook(path)
+        for ws in wb.worksheets:
+            s = _FakeSheet(self, ws.title)
+            self.sheets.append(s)
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.value is not None:
+                        s.cells[(c.row, c.column)] = c.value
+            for t in ws.tables.values():
+                s.tables.append(_FakeTable(s, t.name, parse_ref(t.ref)))
+
+
+def _norm(v):
+    if isinstance(v, dt.datetime) and v == dt.datetime(v.year, v.month, v.day):
+        return v.date()
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def test_xlbook_runs_the_same_job_with_block_calls(tmp_path):
+    """XlBook (the ribbon's front door) on a fake xlwings book gives the same cells as FileBook."""
+    from pyfuncs.demo import fill, sample_data
+    from pyfuncs.io.xlbook import XlBook
+    from pyfuncs.jobs import JobOptions
+    from pyfuncs.jobs import refresh
+
+    p = make_workbook(tmp_path / "x.xlsm")
+    with FileBook.open(p) as book:
+        fill(book, sample_data(D(2026, 11, 21), seed=4, n_projects=10, n_tickets=80, n_visits=10))
+        book.save()
+    fake = _FakeXwBook(p)
+    xl = XlBook(fake)
+    res_x = refresh.run(xl, JobOptions(today=D(2026, 11, 21)))
+    with FileBook.open(p) as book:
+        res_f = refresh.run(book, JobOptions(today=D(2026, 11, 21)))
+        book.save()
+    assert res_x.summary == res_f.summary
+    assert [str(q) for q in res_x.problems] == [str(q) for q in res_f.problems]
+    from openpyxl import load_workbook
+
+    wb = load_workbook(p)
+    for sheet in ("保修条款", "报修台账"):
+        file_cells = {k: _norm(v) for k, v in
+                      ((( c.row, c.column), c.value) for row in wb[sheet].iter_rows() for c in row)
+                      if v is not None}
+        fake_cells = {k: _norm(v) for k, v in fake.sheets[sheet].cells.items()}
+        assert fake_cells == file_cells
+    # block-shaped: a handful of COM calls per column, not one per cell (80 tickets × 7 columns)
+    assert 0 < fake.calls < 150, fake.calls
