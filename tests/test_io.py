@@ -462,3 +462,27 @@ def test_xlbook_runs_the_same_job_with_block_calls(tmp_path):
         assert fake_cells == file_cells
     # block-shaped: a handful of COM calls per column, not one per cell (80 tickets × 7 columns)
     assert 0 < fake.calls < 150, fake.calls
+
+
+def test_appended_rows_get_the_tables_calculated_column_formulas(tmp_path):
+    from openpyxl import Workbook
+    from openpyxl.worksheet.table import Table, TableColumn, TableFormula
+
+    p = tmp_path / "calc.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "项目台账"
+    ws.append(["项目编号", "项目名称", "竣工验收日期", "名称长度"])
+    ws.append(["P1", "甲项目", dt.datetime(2024, 1, 1), "=LEN(tblProjects[[#This Row],[项目名称]])"])
+    t = Table(displayName="tblProjects", ref="A1:D2")
+    t._initialise_columns()
+    t.tableColumns[3].calculatedColumnFormula = TableFormula(attr_text="LEN(tblProjects[[#This Row],[项目名称]])")
+    ws.add_table(t)
+    wb.save(p)
+    with FileBook.open(p) as book:
+        f = read_table(book, TABLES["projects"])
+        append_rows(book, f, [{"project_id": "P2", "name": "乙", "accepted": D(2024, 2, 1)}])
+        book.save()
+    ws = load_workbook(p)["项目台账"]
+    assert ws["D3"].value == "=LEN(tblProjects[[#This Row],[项目名称]])"
+    assert ws.tables["tblProjects"].ref == "A1:D3"

@@ -282,12 +282,29 @@ class FileBook(Book):
             if tbl.name.lower() == name.lower():
                 new = format_ref(ref)
                 if tbl.ref != new:
+                    old_bottom = parse_ref(tbl.ref)[2]
                     tbl.ref = new
                     if tbl.autoFilter is not None:
                         tbl.autoFilter.ref = new
+                    self._fill_calculated_columns(ws, tbl, ref, old_bottom)
                     self.dirty = True
                 return
         raise BookError(f"工作表「{sheet}」中没有表格 {name}")
+
+    @staticmethod
+    def _fill_calculated_columns(ws, tbl, ref: Ref, old_bottom: int) -> None:
+        """New table rows get the table's calculated-column formulas (as Excel does when a table
+        grows), e.g. a formula column staff added inside the table."""
+        top, left, bottom, _ = ref
+        for j, tc in enumerate(tbl.tableColumns):
+            f = getattr(tc, "calculatedColumnFormula", None)
+            text = getattr(f, "attr_text", None) or (f if isinstance(f, str) else None)
+            if not text:
+                continue
+            for r in range(old_bottom + 1, bottom + 1):
+                cell = ws.cell(row=r, column=left + j)
+                if cell.value is None:
+                    cell.value = "=" + text.lstrip("=")
 
     def add_table(self, sheet: str, name: str, ref: Ref, style: str = "TableStyleMedium2") -> None:
         from openpyxl.worksheet.table import Table, TableStyleInfo
