@@ -486,3 +486,17 @@ def test_appended_rows_get_the_tables_calculated_column_formulas(tmp_path):
     ws = load_workbook(p)["项目台账"]
     assert ws["D3"].value == "=LEN(tblProjects[[#This Row],[项目名称]])"
     assert ws.tables["tblProjects"].ref == "A1:D3"
+
+
+def test_plain_xlsx_stays_a_plain_xlsx(tmp_path):
+    from openpyxl import Workbook
+
+    p = tmp_path / "plain.xlsx"
+    wb = Workbook()
+    wb.active["A1"] = 1
+    wb.save(p)
+    with FileBook.open(p) as book:
+        book.write(book.sheet_names()[0], 2, 1, [[2]])
+        book.save()
+    assert b"macroEnabled" not in part_bytes(p, "[Content_Types].xml")
+    assert load_workbook(p).active["A2"].value == 2

@@ -395,6 +395,19 @@ def _fast_value(v: Any) -> Any:
     return v
 
 
+def _macro_enabled(path: Path) -> bool:
+    """Keep the VBA project for .xlsm/.xltm (or any package that has one). For a plain .xlsx,
+    keep_vba would make openpyxl save it with the macro-enabled content type, which Excel refuses
+    to open under an .xlsx name."""
+    if Path(path).suffix.lower() in (".xlsm", ".xltm"):
+        return True
+    try:
+        with zipfile.ZipFile(path) as z:
+            return "xl/vbaProject.bin" in z.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return True
+
+
 def load(path: Path):
     """openpyxl load with everything kept; turns library errors into a Chinese :class:`Refused`."""
     import warnings
@@ -404,7 +417,7 @@ def load(path: Path):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return load_workbook(path, keep_vba=True, keep_links=True, rich_text=True)
+            return load_workbook(path, keep_vba=_macro_enabled(path), keep_links=True, rich_text=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as e:
         raise Refused(f"无法读取工作簿「{Path(path).name}」：{type(e).__name__}: {e}") from e
     except Exception as e:  # noqa: BLE001 - corrupt xml etc.
