@@ -78,6 +78,7 @@ class Settings:
     cooling_visit: tuple[int, int] = (4, 15)
     expiry_visit_months_before: int = 1
     ticket_prefix: str = "BX"
+    company: str = "××建设集团有限公司"
     scores: tuple[int, ...] = (100, 85, 70, 50, 20)
     seasons: dict[str, Season] = field(default_factory=lambda: dict(DEFAULT_SEASONS))
 
@@ -110,7 +111,10 @@ class Settings:
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[Any, Any]]) -> tuple["Settings", list[str]]:
-        """Read (设置项, 值) pairs; returns the settings and a list of Chinese problems."""
+        """Read (设置项, 值) pairs; returns the settings and a list of Chinese problems.
+
+        Each problem names its 设置项 in 「」 (see :func:`problem_label`).
+        """
         by_label = {r.label: r for r in SETTING_ROWS}
         values: dict[str, Any] = {}
         problems: list[str] = []
@@ -141,24 +145,48 @@ class Settings:
         return cls(**values), problems
 
     def with_seasons(self, rows: Iterable[tuple[Any, Any, Any, Any, Any]]) -> tuple["Settings", list[tuple[int, str]]]:
-        """Replace the season table with (城市, 采暖开始, 采暖结束, 供冷开始, 供冷结束) rows.
+        """Replace the season table with (城市, 采暖期开始, 采暖期结束, 供冷期开始, 供冷期结束) rows.
 
-        Returns the new settings and ``(row index, problem)`` pairs; a bad row is skipped.
-        A blank cooling pair takes the default 05-15→09-30.
+        Returns the new settings and ``(row index, problem)`` pairs; a bad row is skipped (that
+        city then uses the 默认 row). A blank cooling pair takes the default 05-15→09-30.
+
+        >>> s, problems = Settings().with_seasons([("甲市", "11-01", "03-31", "", ""), ("乙市", "13-45", "03-31", "", "")])
+        >>> s.season("甲市").heat_start, problems
+        ((11, 1), [(1, '城市「乙市」的采暖期开始无效：不存在的日期「13-45」')])
         """
         seasons = {}
         problems: list[tuple[int, str]] = []
-        for i, (city, hs, he, cs, ce) in enumerate(rows):
+        headers = ("采暖期开始", "采暖期结束", "供冷期开始", "供冷期结束")
+        defaults = (None, None, "05-15", "09-30")
+        for i, (city, *edges) in enumerate(rows):
             if city is None or not str(city).strip():
                 continue
-            try:
-                cool = (parse_month_day(cs or "05-15"), parse_month_day(ce or "09-30"))
-                seasons[str(city).strip()] = Season(parse_month_day(hs), parse_month_day(he), *cool)
-            except ValueError as e:
-                problems.append((i, f"城市「{city}」的采暖/供冷期无效：{e}"))
+            parsed = []
+            for header, raw, default in zip(headers, edges, defaults):
+                if (raw is None or not str(raw).strip()) and default:
+                    raw = default
+                try:
+                    parsed.append(parse_month_day(raw))
+                except ValueError as e:
+                    problems.append((i, f"城市「{city}」的{header}无效：{e}"))
+                    break
+            else:
+                seasons[str(city).strip()] = Season(*parsed)
         if DEFAULT_CITY not in seasons:
             seasons[DEFAULT_CITY] = self.seasons.get(DEFAULT_CITY, DEFAULT_SEASONS[DEFAULT_CITY])
         return dataclasses.replace(self, seasons=seasons), problems
+
+
+def problem_label(message: str) -> str | None:
+    """The 设置项 a :meth:`Settings.from_rows` problem is about (the first 「…」 in it).
+
+    >>> problem_label("设置项「到期顺延」的值「也许」无效（应为“是”或“否”），已按默认值处理")
+    '到期顺延'
+    """
+    import re
+
+    m = re.search(r"「([^」]*)」", message)
+    return m.group(1) if m else None
 
 
 def parse_month_day(value: Any) -> tuple[int, int]:
@@ -176,7 +204,10 @@ def parse_month_day(value: Any) -> tuple[int, int]:
     if not m:
         raise ValueError(f"应为“月-日”，如 11-15，实为「{value}」")
     month, day = int(m.group(1)), int(m.group(2))
-    _dt.date(2001, month, day)  # raises ValueError for 02-30 etc. (29 Feb is not a season edge)
+    try:
+        _dt.date(2001, month, day)  # 02-30, 13-45 … (29 Feb is not a season edge either)
+    except ValueError:
+        raise ValueError(f"不存在的日期「{value}」") from None
     return (month, day)
 
 
@@ -219,6 +250,13 @@ def _md_text(md: tuple[int, int]) -> str:
     return f"{md[0]:02d}-{md[1]:02d}"
 
 
+def _company(raw: Any) -> str:
+    s = str(raw).strip()
+    if not s or len(s) > 60:
+        raise ValueError("公司名称应为1到60个字符")
+    return s
+
+
 def _prefix(raw: Any) -> str:
     s = str(raw).strip()
     if not s or len(s) > 8:
@@ -255,6 +293,7 @@ SETTING_ROWS: tuple[SettingRow, ...] = (
     SettingRow("cooling_visit", "供冷期前回访日", parse_month_day, _md_text, "供冷期前回访空调通风的日期（月-日）"),
     SettingRow("expiry_visit_months_before", "期满前回访提前月数", _int, str, "保修期满前多少个月回访并发保修期满通知"),
     SettingRow("ticket_prefix", "报修单号前缀", _prefix, str, "新报修单号的前缀，单号形如 BX2026-0001"),
+    SettingRow("company", "公司名称", _company, str, "打印的回访单、维修单、保修期满通知书抬头上的公司名称"),
 )
 
 
