@@ -35,6 +35,10 @@ from pyfuncs.schema import TABLES, Column, Table
 
 ERROR = "错误"
 HINT = "提示"
+#: dates a register of handed-over buildings can hold; outside: a typing mistake
+SMALL_SERIAL_END = np.datetime64("1900-03-01", "D")
+EARLIEST = np.datetime64("1950-01-01", "D")
+LATEST = np.datetime64("2100-12-31", "D")
 
 
 def norm_header(h: Any) -> str:
@@ -189,6 +193,20 @@ def _type_column(frame: Frame, c: Column, raw: pd.Series) -> pd.Series:
         arr, errors = to_dates(raw.to_numpy(dtype=object))
         for pos, msg in errors.items():
             frame.problem(int(rows[pos]), c.key, msg)
+        if not c.computed and len(arr):
+            # a date the register cannot hold: a small number typed into a date cell (Excel shows
+            # serials 1–60 as January–February 1900), or a mistyped year
+            tiny = ~np.isnat(arr) & (arr < SMALL_SERIAL_END)
+            early = ~np.isnat(arr) & ~tiny & (arr < EARLIEST)
+            late = ~np.isnat(arr) & (arr > LATEST)
+            for i in np.flatnonzero(tiny):
+                frame.problem(int(rows[i]), c.key, f"日期无效：{arr[i]} 是一个很小的数字被当作日期（Excel 日期序号1–60，"
+                                                   "其中序号60是不存在的1900-02-29），多半是误输入")
+            for i in np.flatnonzero(early):
+                frame.problem(int(rows[i]), c.key, f"日期无效：{arr[i]} 早于{EARLIEST.astype(object).year}年，多半是误输入")
+            for i in np.flatnonzero(late):
+                frame.problem(int(rows[i]), c.key, f"日期无效：{arr[i]} 晚于{LATEST.astype(object).year}年，多半是误输入")
+            arr = np.where(tiny | early | late, np.datetime64("NaT", "D"), arr)
         return pd.Series(arr.astype("datetime64[s]"), index=rows)
     if c.kind in ("int", "number"):
         vals = raw.to_numpy(dtype=object)
@@ -205,10 +223,13 @@ def _type_column(frame: Frame, c: Column, raw: pd.Series) -> pd.Series:
                 except (TypeError, ValueError):
                     ok = False
             if not ok:
-                frame.problem(int(rows[i]), c.key, f"应为数字，实为「{v}」")
+                frame.problem(int(rows[i]), c.key, f"「{c.header}」应为数字，实为「{v}」")
                 continue
             if c.kind == "int" and not float(f).is_integer():
-                frame.problem(int(rows[i]), c.key, f"应为整数，实为「{v}」")
+                frame.problem(int(rows[i]), c.key, f"「{c.header}」应为整数，实为「{v}」")
+                continue
+            if c.kind == "int" and not c.computed and f <= 0:
+                frame.problem(int(rows[i]), c.key, f"「{c.header}」应为正整数，实为「{v}」")
                 continue
             out[i] = f
         if c.kind == "int":
@@ -427,8 +448,22 @@ def read_settings(book: Book):
         srows = [tuple(se.raw.loc[r, k] for k in ("city", "heat_start", "heat_end", "cool_start", "cool_end"))
                  for r in idx]
         settings, sprobs = settings.with_seasons(srows)
+        from pyfuncs.core.settings import parse_month_day
+
         for i, m in sprobs:
-            problems.append(Problem(se.sheet, int(idx[i]), None, m, ERROR))
+            column = None
+            for key in ("heat_start", "heat_end", "cool_start", "cool_end"):
+                v = se.raw.at[idx[i], key]
+                if is_blank(v) and key.startswith("cool"):
+                    continue
+                try:
+                    parse_month_day(v)
+                except (ValueError, TypeError):
+                    column = se.header(key)
+                    m = (f"城市「{se.raw.at[idx[i], 'city']}」的「{column}」「{'' if is_blank(v) else v}」"
+                         "不是有效的月-日（应写作 11-15），该城市按默认季节计算")
+                    break
+            problems.append(Problem(se.sheet, int(idx[i]), column, m, ERROR))
     return settings, problems
 
 

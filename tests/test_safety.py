@@ -378,3 +378,37 @@ def test_the_checker_catches_a_changed_staff_cell(staff_book, tmp_path):
         wb.save(after)
         with pytest.raises(AssertionError):
             _assert_only_computed_changed(before, after, "mutation")
+
+
+def test_zip_bomb_is_refused_before_inflating(book_file, tmp_path, capsys):
+    import time
+
+    p = tmp_path / "炸弹.xlsm"
+    with zipfile.ZipFile(book_file) as zin, zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item, zin.read(item.filename))
+        info = zipfile.ZipInfo("xl/media/padding.bin")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zout.open(info, "w", force_zip64=True) as f:
+            chunk = b" " * (1 << 24)
+            for _ in range(80):  # 1.25 GiB of spaces, about 1 MiB deflated
+                f.write(chunk)
+    assert p.stat().st_size < 20 * 2**20
+    t0 = time.perf_counter()
+    with pytest.raises(Refused, match="过大"):
+        check_file(p)
+    assert time.perf_counter() - t0 < 2  # refused from the directory, nothing inflated
+    assert main(["refresh", str(p)]) == 2
+    assert "过大" in capsys.readouterr().err
+
+
+def test_seasons_problem_names_the_column(book_file):
+    from pyfuncs.tables import read_settings, read_table
+
+    with FileBook.open(book_file) as b:
+        f = read_table(b, TABLES["seasons"])
+        r = f.df.index[1]
+        b.write("设置", r, f.cols["heat_start"], [["13-45"]])
+        _, probs = read_settings(b)
+    hit = [p for p in probs if p.row == r]
+    assert hit and hit[0].column == "采暖期开始" and "13-45" in hit[0].message

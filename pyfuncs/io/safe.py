@@ -24,6 +24,8 @@ from pyfuncs.io.book import BookError
 
 BACKUP_DIR = ".aftercare-backup"
 KEEP_BACKUPS = 10
+MAX_UNPACKED = 1 << 30  # 1 GiB unpacked: a 20,000-ticket register is a few tens of MB
+MAX_RATIO = 200          # deflated XML is ~10:1; a zip bomb is ~1000:1
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # compound file: encrypted .xlsx/.xlsm, or old .xls
 
 
@@ -67,7 +69,13 @@ def check_file(path: str | os.PathLike, *, must_exist: bool = True) -> Path:
         raise Refused(f"文件「{p.name}」不是 Excel 工作簿（.xlsm/.xlsx）。")
     try:
         with zipfile.ZipFile(p) as z:
-            names = set(z.namelist())
+            infos = z.infolist()
+            names = {i.filename for i in infos}
+            total = sum(i.file_size for i in infos)
+            packed = max(1, sum(i.compress_size for i in infos))
+            if total > MAX_UNPACKED or (total > 50 * 2**20 and total / packed > MAX_RATIO):
+                raise Refused(f"工作簿「{p.name}」解压后过大（{total / 2**20:,.0f} MB，压缩比 {total / packed:,.0f}:1），"
+                              "可能已损坏或是恶意构造的文件，已拒绝处理。")
             bad = z.testzip()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
         raise Refused(f"工作簿「{p.name}」已损坏（无法作为 zip 读取：{e}）。可从 {BACKUP_DIR} 文件夹中的备份恢复。") from e

@@ -137,6 +137,10 @@ def check_date_order(d: Data) -> list[Problem]:
             out.append(Problem(f.sheet, int(r), f.header(key), f"日期在今天（{d.today:%Y-%m-%d}）之后", HINT))
     # a repair request before the project was handed over
     p = d.frames["projects"]
+    pacc_col = p.dates("accepted") if len(p.df) else np.zeros(0, "datetime64[D]")
+    for r in p.df.index[~np.isnat(pacc_col) & (pacc_col > today)]:
+        out.append(Problem(p.sheet, int(r), p.header("accepted"),
+                           f"竣工验收日期 {p.df.at[r, 'accepted']:%Y-%m-%d} 在今天之后", HINT))
     acc = pd.Series(p.dates("accepted"), index=p.df["project_id"].map(lambda v: "" if is_blank(v) else str(v).strip()))
     acc = acc[~acc.index.duplicated()]
     pid = f.df["project_id"].map(lambda v: "" if is_blank(v) else str(v).strip())

@@ -317,7 +317,7 @@ def run(book: Book, opts: JobOptions) -> JobResult:
     result.problems += p1 + p2
     book.set_status("刷新台账：读取项目台账…")
     projects = read_table(book, TABLES["projects"])
-    result.problems += [p for p in projects.problems if p.row is None or p.row == projects.header_row]
+    result.problems += projects.problems
     proj = project_index(projects)
 
     book.set_status("刷新台账：计算保修到期日…")
