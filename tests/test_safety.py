@@ -412,3 +412,19 @@ def test_seasons_problem_names_the_column(book_file):
         _, probs = read_settings(b)
     hit = [p for p in probs if p.row == r]
     assert hit and hit[0].column == "采暖期开始" and "13-45" in hit[0].message
+
+
+def test_xml_entity_declarations_are_refused(book_file, tmp_path):
+    p = tmp_path / "实体.xlsm"
+    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            + "".join(f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i else "")) * 10}">' for i in range(1, 10))
+            + ']><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+              'uniqueCount="1"><si><t>&lol9;</t></si></sst>')
+    with zipfile.ZipFile(book_file) as zin, zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item, zin.read(item.filename))
+        zout.writestr("xl/sharedStrings.xml", bomb)
+    data = p.read_bytes()
+    with pytest.raises(Refused, match="实体"):
+        check_file(p)
+    assert main(["check", str(p)]) == 2 and p.read_bytes() == data

@@ -76,6 +76,13 @@ def check_file(path: str | os.PathLike, *, must_exist: bool = True) -> Path:
             if total > MAX_UNPACKED or (total > 50 * 2**20 and total / packed > MAX_RATIO):
                 raise Refused(f"工作簿「{p.name}」解压后过大（{total / 2**20:,.0f} MB，压缩比 {total / packed:,.0f}:1），"
                               "可能已损坏或是恶意构造的文件，已拒绝处理。")
+            for i in infos:  # Excel never writes a DTD; one in a part is an entity-expansion attack
+                if i.filename.endswith((".xml", ".rels", ".vml")):
+                    with z.open(i) as part:
+                        head = part.read(2048)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise Refused(f"工作簿「{p.name}」的 {i.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），"
+                                      "这不是 Excel 保存的文件，可能不安全，已拒绝处理。")
             bad = z.testzip()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
         raise Refused(f"工作簿「{p.name}」已损坏（无法作为 zip 读取：{e}）。可从 {BACKUP_DIR} 文件夹中的备份恢复。") from e
