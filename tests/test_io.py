@@ -298,6 +298,17 @@ class _FakeRange:
     def __init__(self, sheet, a, b=None):
         self.sheet, self.a, self.b = sheet, a, b or a
         self.api = _FakeApi()
+        cells = [(i, j) for i in range(self.a[0], self.b[0] + 1) for j in range(self.a[1], self.b[1] + 1)]
+        merged = [any(m[0] <= i <= m[2] and m[1] <= j <= m[3] for m in sheet.merges) for i, j in cells]
+        self.api.MergeCells = True if all(merged) else (False if not any(merged) else None)
+
+    @property
+    def merge_area(self):
+        i, j = self.a
+        for m in self.sheet.merges:
+            if m[0] <= i <= m[2] and m[1] <= j <= m[3]:
+                return _FakeRange(self.sheet, (m[0], m[1]), (m[2], m[3]))
+        return self
 
     @property
     def row(self):
@@ -367,7 +378,7 @@ class _FakeTables(list):
 
 class _FakeSheet:
     def __init__(self, book, name):
-        self.book, self.name, self.cells = book, name, {}
+        self.book, self.name, self.cells, self.merges = book, name, {}, []
         self.tables = _FakeTables(self)
         self.api = _FakeApi()
 
@@ -500,3 +511,27 @@ def test_plain_xlsx_stays_a_plain_xlsx(tmp_path):
         book.save()
     assert b"macroEnabled" not in part_bytes(p, "[Content_Types].xml")
     assert load_workbook(p).active["A2"].value == 2
+
+
+def test_xlbook_finds_merged_areas_by_bisection(tmp_path):
+    from pyfuncs.io.xlbook import XlBook
+
+    p = make_workbook(tmp_path / "m.xlsm")
+    fake = _FakeXwBook(p)
+    sh = fake.sheets["报修台账"]
+    for r in range(2, 3000):
+        sh.cells[(r, 1)] = f"BX{r}"
+    sh.merges = [(40, 7, 41, 7), (2500, 2, 2500, 4)]
+    calls = []
+    orig = _FakeRange.__init__
+
+    def counting(self, *a, **k):
+        calls.append(1)
+        orig(self, *a, **k)
+
+    _FakeRange.__init__ = counting
+    try:
+        assert XlBook(fake).merged("报修台账") == [(40, 7, 41, 7), (2500, 2, 2500, 4)]
+    finally:
+        _FakeRange.__init__ = orig
+    assert len(calls) < 300  # not one per cell (3000 × 23)

@@ -117,24 +117,30 @@ class XlBook(Book):
         return None
 
     def merged(self, sheet: str) -> list[Ref]:
-        # Excel has no cheap "list merged areas" call; MergeCells on the used range answers
-        # True/False/None(mixed). Only when mixed/True look closer, row block by row block.
+        """Merged areas, found by bisection: ``Range.MergeCells`` answers False (none), True (all)
+        or None (mixed) for a whole block in one call, so k merged cells cost O(k·log n) calls
+        instead of one call per cell."""
         sh = self._sh(sheet)
-        ur = sh.used_range
-        flag = ur.api.MergeCells if hasattr(ur, "api") else False
-        if flag is False:
+        last_row, last_col = self.extent(sheet)
+        if not last_row:
             return []
         out: set[Ref] = set()
-        last_row, last_col = self.extent(sheet)
-        for row in range(1, last_row + 1):
-            rng = sh.range((row, 1), (row, last_col))
-            if rng.api.MergeCells is False:
+        stack = [(1, 1, last_row, last_col)]
+        while stack:
+            t, l, b, r = stack.pop()
+            flag = sh.range((t, l), (b, r)).api.MergeCells
+            if flag is False:
                 continue
-            for col in range(1, last_col + 1):
-                c = sh.range((row, col))
-                if c.api.MergeCells:
-                    area = c.merge_area
-                    out.add((area.row, area.column, area.last_cell.row, area.last_cell.column))
+            if t == b and l == r:
+                area = sh.range((t, l)).merge_area
+                out.add((area.row, area.column, area.last_cell.row, area.last_cell.column))
+                continue
+            if b - t >= r - l:
+                m = (t + b) // 2
+                stack += [(t, l, m, r), (m + 1, l, b, r)]
+            else:
+                m = (l + r) // 2
+                stack += [(t, l, b, m), (t, m + 1, b, r)]
         return sorted(out)
 
     # ---- writing ---------------------------------------------------------------------------------
