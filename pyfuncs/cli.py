@@ -275,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
         except (AttributeError, ValueError):
             pass
     ap = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        ap.print_help()
+        return EXIT_OK
     try:
         args = ap.parse_args(argv)
     except SystemExit as e:

@@ -386,10 +386,10 @@ def write_columns(book: Book, frame: Frame, values: Mapping[str, Any] | pd.DataF
     if cells:
         extend_table(book, frame)
     # keep the frame in step with the sheet
+    key_of = {cc: k for k, cc in frame.cols.items()}
     for (r, col), v in cells.items():
-        key = next(k for k, cc in frame.cols.items() if cc == col)
         if r in frame.raw.index:
-            frame.raw.at[r, key] = v
+            frame.raw.at[r, key_of[col]] = v
     return len(cells)
 
 
