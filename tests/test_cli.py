@@ -164,3 +164,15 @@ def test_configure_command_fills_xlwings_conf(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] and "/usr/bin/python3" in json.dumps(data["written"])
     assert main(["configure", str(tmp_path / "none.xlsm")]) == 2
+
+
+@pytest.mark.skipif(not have_build(), reason="pyfuncs.build not available")
+def test_new_workbook_passes_check_and_selftest_runs(tmp_path, capsys):
+    p = tmp_path / "空白.xlsm"
+    assert main(["new", str(p)]) == 0
+    assert main(["check", str(p), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert data["summary"]["errors"] == 0
+    code = main(["selftest", str(p), "--json", "--today", "2026-11-21"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["job"] == "selftest" and code == (0 if out["summary"]["ok"] else 1)
