@@ -54,6 +54,18 @@ class FileBook(Book):
     def wb(self, value):
         self._wb = value
 
+    @property
+    def _fast_ok(self) -> bool:
+        return self._wb is None and self._fast is not None
+
+    def _drop_fast(self) -> None:
+        """calamine could not read a part: answer this and every later read through openpyxl,
+        whose (defusedxml) load either reads the file or refuses it with a clear message."""
+        with contextlib.suppress(Exception):
+            self._fast.close()
+        self._fast = None
+        self._grids.clear()
+
     def _grid(self, sheet: str) -> list[list[Any]]:
         """The calamine value grid of a sheet from A1 (cached values for formulas)."""
         g = self._grids.get(sheet)
@@ -105,8 +117,11 @@ class FileBook(Book):
 
     # ---- sheets ----------------------------------------------------------------------------------
     def sheet_names(self) -> list[str]:
-        if self._wb is None and self._fast is not None:
-            return list(self._fast.sheet_names)
+        if self._fast_ok:
+            try:
+                return list(self._fast.sheet_names)
+            except Exception:  # noqa: BLE001 - see _drop_fast
+                self._drop_fast()
         return list(self.wb.sheetnames)
 
     def _ws(self, sheet: str):
@@ -151,9 +166,14 @@ class FileBook(Book):
 
     # ---- reading ---------------------------------------------------------------------------------
     def extent(self, sheet: str) -> tuple[int, int]:
-        if self._wb is None and self._fast is not None:
-            g = self._grid(sheet)
-            return (len(g), max((len(r) for r in g), default=0)) if g else (0, 0)
+        if self._fast_ok:
+            try:
+                g = self._grid(sheet)
+                return (len(g), max((len(r) for r in g), default=0)) if g else (0, 0)
+            except BookError:
+                raise
+            except Exception:  # noqa: BLE001 - see _drop_fast
+                self._drop_fast()
         ws = self._ws(sheet)
         if not ws._cells:
             return (0, 0)
@@ -163,15 +183,21 @@ class FileBook(Book):
         t, l, b, r = ref
         if b < t or r < l:
             return []
-        if self._wb is None and self._fast is not None:
-            g = self._grid(sheet)
-            width = r - l + 1
-            out = []
-            for row in range(t - 1, b):
-                src = g[row] if row < len(g) else []
-                vals = src[l - 1:r]
-                out.append([_fast_value(v) for v in vals] + [None] * (width - len(vals)))
-            return out
+        if self._fast_ok:
+            try:
+                g = self._grid(sheet)
+            except BookError:
+                raise
+            except Exception:  # noqa: BLE001 - see _drop_fast
+                self._drop_fast()
+            else:
+                width = r - l + 1
+                out = []
+                for row in range(t - 1, b):
+                    src = g[row] if row < len(g) else []
+                    vals = src[l - 1:r]
+                    out.append([_fast_value(v) for v in vals] + [None] * (width - len(vals)))
+                return out
         ws = self._ws(sheet)
         out = []
         formulas = []
@@ -227,17 +253,22 @@ class FileBook(Book):
         return None
 
     def table_ref(self, sheet: str, name: str) -> Ref | None:
-        if self._wb is None and self._fast is not None:
-            for tname in self._fast.table_names:
-                if tname.lower() == name.lower():
-                    t = self._fast.get_table_by_name(tname)
-                    if t.sheet != sheet:
-                        continue
-                    (r0, c0), (r1, c1) = t.start, t.end
-                    return (r0, c0 + 1, r1 + 1, c1 + 1)  # start is the first data row (0-based)
-            if sheet not in self._fast.sheet_names:
-                raise BookError(f"工作簿中没有工作表「{sheet}」")
-            return None
+        if self._fast_ok:
+            try:
+                for tname in self._fast.table_names:
+                    if tname.lower() == name.lower():
+                        t = self._fast.get_table_by_name(tname)
+                        if t.sheet != sheet:
+                            continue
+                        (r0, c0), (r1, c1) = t.start, t.end
+                        return (r0, c0 + 1, r1 + 1, c1 + 1)  # start is the first data row (0-based)
+                if sheet not in self._fast.sheet_names:
+                    raise BookError(f"工作簿中没有工作表「{sheet}」")
+                return None
+            except BookError:
+                raise
+            except Exception:  # noqa: BLE001 - see _drop_fast
+                self._drop_fast()
         ws = self._ws(sheet)
         for tbl in ws.tables.values():
             if tbl.name.lower() == name.lower():
@@ -245,10 +276,15 @@ class FileBook(Book):
         return None
 
     def merged(self, sheet: str) -> list[Ref]:
-        if self._wb is None and self._fast is not None:
-            self._grid(sheet)
-            ranges = self._fast.get_sheet_by_name(sheet).merged_cell_ranges or []
-            return [(a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1) for a, b in ranges]
+        if self._fast_ok:
+            try:
+                self._grid(sheet)
+                ranges = self._fast.get_sheet_by_name(sheet).merged_cell_ranges or []
+                return [(a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1) for a, b in ranges]
+            except BookError:
+                raise
+            except Exception:  # noqa: BLE001 - see _drop_fast
+                self._drop_fast()
         ws = self._ws(sheet)
         return [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
 

@@ -76,14 +76,7 @@ def check_file(path: str | os.PathLike, *, must_exist: bool = True) -> Path:
             if total > MAX_UNPACKED or (total > 50 * 2**20 and total / packed > MAX_RATIO):
                 raise Refused(f"工作簿「{p.name}」解压后过大（{total / 2**20:,.0f} MB，压缩比 {total / packed:,.0f}:1），"
                               "可能已损坏或是恶意构造的文件，已拒绝处理。")
-            for i in infos:  # Excel never writes a DTD; one in a part is an entity-expansion attack
-                if i.filename.endswith((".xml", ".rels", ".vml")):
-                    with z.open(i) as part:
-                        head = part.read(2048)
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise Refused(f"工作簿「{p.name}」的 {i.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），"
-                                      "这不是 Excel 保存的文件，可能不安全，已拒绝处理。")
-            bad = z.testzip()
+            bad = _scan_parts(p, z, infos)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
         raise Refused(f"工作簿「{p.name}」已损坏（无法作为 zip 读取：{e}）。可从 {BACKUP_DIR} 文件夹中的备份恢复。") from e
     if bad is not None:
@@ -91,6 +84,33 @@ def check_file(path: str | os.PathLike, *, must_exist: bool = True) -> Path:
     if "xl/workbook.xml" not in names:
         raise Refused(f"文件「{p.name}」不是 Excel 工作簿（缺少 xl/workbook.xml）。")
     return p
+
+
+_DTD_MARKS = (b"<!DOCTYPE", b"<!ENTITY")
+
+
+def _scan_parts(p: Path, z: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> str | None:
+    """Read every part once, in chunks: the CRC check of ``testzip`` and a search of each XML part
+    for a DTD (Excel never writes one; in a part it is an entity-expansion attack, wherever it
+    hides). Returns the name of a part whose CRC fails, else None; raises Refused for a DTD."""
+    for i in infos:
+        xml = i.filename.endswith((".xml", ".rels", ".vml"))
+        tail = b""
+        try:
+            with z.open(i) as part:
+                while True:
+                    chunk = part.read(1 << 20)
+                    if not chunk:
+                        break
+                    if xml:
+                        window = tail + chunk
+                        if any(m in window for m in _DTD_MARKS):
+                            raise Refused(f"工作簿「{p.name}」的 {i.filename} 含有 XML 实体声明（DOCTYPE/ENTITY），"
+                                          "这不是 Excel 保存的文件，可能不安全，已拒绝处理。")
+                        tail = window[-16:]
+        except zipfile.BadZipFile:
+            return i.filename
+    return None
 
 
 # ---- inter-process lock ----------------------------------------------------------------------
