@@ -21,18 +21,10 @@ CUSTOM_UI = (
 CUSTOM_UI14 = CUSTOM_UI.replace(b"2006/01/customui", b"2009/07/customui")
 
 
-def have_build() -> bool:
-    try:
-        from pyfuncs.build import build_workbook  # noqa: F401
-    except Exception:  # noqa: BLE001
-        return False
-    return True
-
-
-def make_workbook(path: Path, *, real_build: bool | None = None, ribbon14: bool = True) -> Path:
+def make_workbook(path: Path, *, real_build: bool = True, ribbon14: bool = True) -> Path:
+    """The real build; ``real_build=False`` gives a schema-only stand-in with a VBA project and
+    both ribbon parts injected (for testing what openpyxl drops and FileBook restores)."""
     path = Path(path)
-    if real_build is None:
-        real_build = have_build()
     if real_build:
         from pyfuncs.build import build_workbook
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from _io_fixtures import all_values, have_build, make_workbook
+from _io_fixtures import all_values, make_workbook
 from pyfuncs.cli import build_parser, main
 from pyfuncs.jobs import RIBBON_JOBS
 
@@ -40,7 +40,6 @@ def test_bad_arguments_exit_2(capsys):
     assert main(["--help"]) == 0
 
 
-@pytest.mark.skipif(not have_build(), reason="pyfuncs.build not available")
 def test_new_builds_and_refuses_to_overwrite(tmp_path, capsys):
     p = tmp_path / "新台账.xlsm"
     assert main(["new", str(p)]) == 0
@@ -157,7 +156,6 @@ def test_ribbon_macros_run_the_jobs_and_show_problems(tmp_path, monkeypatch):
     assert "问题" in text and "第" in text
 
 
-@pytest.mark.skipif(not have_build(), reason="pyfuncs.build not available")
 def test_configure_command_fills_xlwings_conf(tmp_path, capsys):
     p = make_workbook(tmp_path / "c.xlsm")
     assert main(["configure", str(p), "--json", "--interpreter", "/usr/bin/python3"]) == 0
@@ -166,7 +164,6 @@ def test_configure_command_fills_xlwings_conf(tmp_path, capsys):
     assert main(["configure", str(tmp_path / "none.xlsm")]) == 2
 
 
-@pytest.mark.skipif(not have_build(), reason="pyfuncs.build not available")
 def test_new_workbook_passes_check_and_selftest_runs(tmp_path, capsys):
     p = tmp_path / "空白.xlsm"
     assert main(["new", str(p)]) == 0

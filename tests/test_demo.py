@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from _io_fixtures import have_build
 from pyfuncs.core.settings import DEFAULT_SEASONS
 from pyfuncs.demo import sample_data
 
@@ -54,7 +53,6 @@ def test_sample_looks_like_a_real_company():
     assert len(v) >= 150 and v["satisfaction"].nunique() == 5
 
 
-@pytest.mark.skipif(not have_build(), reason="pyfuncs.build not available")
 def test_aftercare_demo_with_no_arguments_works_from_a_fresh_directory(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     r = subprocess.run([sys.executable, "-m", "pyfuncs.cli", "demo", "--today", "2026-11-21"],
@@ -73,7 +71,6 @@ def test_aftercare_demo_with_no_arguments_works_from_a_fresh_directory(tmp_path)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".~aftercare")]  # no temp/lock left
 
 
-@pytest.mark.skipif(not have_build(), reason="pyfuncs.build not available")
 def test_demo_json_summary(tmp_path, capsys):
     from pyfuncs.cli import main
 

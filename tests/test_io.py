@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
-from _io_fixtures import (CUSTOM_UI, CUSTOM_UI14, FAKE_VBA, have_build, make_workbook, part_bytes,
+from _io_fixtures import (CUSTOM_UI, CUSTOM_UI14, FAKE_VBA, make_workbook, part_bytes,
                           root_rel_targets)
 from pyfuncs.io.book import col_letter, format_ref, parse_ref, to_cell
 from pyfuncs.io.filebook import FileBook, repair_package
@@ -201,7 +201,6 @@ def test_filebook_save_keeps_vba_and_ribbon_parts(stand_in):
     assert b"macroEnabled.main+xml" in ct
 
 
-@pytest.mark.skipif(not have_build(), reason="pyfuncs.build not available")
 def test_real_build_vba_and_ribbon_survive_save(wb_path):
     vba, ui = part_bytes(wb_path, "xl/vbaProject.bin"), part_bytes(wb_path, "customUI/customUI.xml")
     assert vba and ui

@@ -17,7 +17,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.table import TableColumn
 
-from _io_fixtures import all_values, have_build, make_workbook, part_bytes, root_rel_targets
+from _io_fixtures import all_values, make_workbook, part_bytes, root_rel_targets
 from pyfuncs.cli import main
 from pyfuncs.io.book import parse_ref
 from pyfuncs.io.filebook import FileBook
@@ -316,8 +316,6 @@ def _job_args(job: str, path: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def staff_book(tmp_path_factory) -> Path:
-    if not have_build():
-        pytest.skip("pyfuncs.build not available")
     from pyfuncs.demo import fill, sample_data
 
     d = tmp_path_factory.mktemp("staff")
