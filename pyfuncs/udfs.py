@@ -42,7 +42,13 @@ def _as_array(x: Any) -> np.ndarray:
         return x.astype(object)
     if isinstance(x, (list, tuple)):
         if len(x) and isinstance(x[0], (list, tuple)):
-            width = max(len(r) for r in x)
+            try:  # a rectangular range: one C-level conversion
+                out = np.array(x, dtype=object)
+                if out.ndim == 2:
+                    return out
+            except ValueError:
+                pass
+            width = max(len(r) for r in x)  # ragged rows (only from Python callers): pad with blanks
             out = np.empty((len(x), width), dtype=object)
             for i, r in enumerate(x):
                 out[i, : len(r)] = list(r)
@@ -189,7 +195,8 @@ def AC_OVERDUE_DAYS(due, arrival=None, as_of=None):
         for day in np.unique(today):
             rows = today == day
             late[rows] = clock.overdue_days(d[rows], a[rows], day)
-        out = np.array([None if np.isnan(v) else int(v) for v in late], dtype=object)
+        out = np.nan_to_num(late).astype(np.int64).astype(object)  # Python ints
+        out[np.isnan(late)] = None
         for i, msg in errors.items():
             out[i] = "#" + msg
         return out
