@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+from copy import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,12 +131,22 @@ def render(ws, lay: Layout) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.properties import PageSetupProperties
 
+    # Setting font/fill/border/alignment registers each in the workbook's style lists, which is
+    # slow over 100,000 cells; the first cell of each (style, format) pays for it and the others
+    # copy its resolved style array (valid within this workbook only, hence a local cache).
+    resolved: dict[tuple[str, str | None], Any] = {}
     for (r, c), (value, style) in sorted(lay.cells.items()):
         cell = ws.cell(row=r, column=c)
         if isinstance(value, dt.datetime):
             value = value.date() if value.time() == dt.time() else value
         cell.value = value
         font, fill, border, align, fmt = _openpyxl_style(style)
+        if not fmt and isinstance(value, dt.date):
+            fmt = "yyyy-mm-dd"
+        key = (style, fmt)
+        if key in resolved:
+            cell._style = copy(resolved[key])
+            continue
         cell.font = font
         if fill is not None:
             cell.fill = fill
@@ -144,8 +155,7 @@ def render(ws, lay: Layout) -> None:
         cell.alignment = align
         if fmt:
             cell.number_format = fmt
-        elif isinstance(value, dt.date):
-            cell.number_format = "yyyy-mm-dd"
+        resolved[key] = copy(cell._style)
     for r1, c1, r2, c2 in lay.merges:
         # borders on every cell of a merged range so the printed box is closed
         _, _, border, _, _ = _openpyxl_style(lay.cells.get((r1, c1), (None, "plain"))[1])
@@ -440,8 +450,9 @@ def fit_row_heights(lay: Layout, rows: list[int] | None = None, line: float = 14
         if r1 == r2:
             span[(r1, c1)] = sum(lay.widths.get(c, 8.43) for c in range(c1, c2 + 1))
     need: dict[int, int] = {}
+    wanted = set(rows) if rows is not None else None  # a list lookup per cell was quadratic
     for (r, c), (v, st) in lay.cells.items():
-        if rows is not None and r not in rows:
+        if wanted is not None and r not in wanted:
             continue
         if not isinstance(v, str) or not v or v.startswith("=") or not STYLES.get(st, {}).get("wrap"):
             continue
