@@ -222,7 +222,7 @@ def run_selftest(path, opts):
 
 
 def cmd_new(args) -> int:
-    from pyfuncs.io.safe import Refused, check_file, job_lock, safe_save
+    from pyfuncs.io.safe import check_file, job_lock, safe_save
 
     path = Path(args.path)
     if path.exists() and not args.force:

@@ -22,7 +22,6 @@ from typing import Any
 
 import pandas as pd
 
-from pyfuncs.core.parts import PART_LABELS
 from pyfuncs.schema import TABLES
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
@@ -399,7 +398,7 @@ def make_demo(path: str | os.PathLike = "aftercare-demo.xlsm", *, today: dt.date
     tail = []
     if problems:
         errors = [q for q in problems if q.level == "错误"]
-        tail.append(f"数据检查发现的问题（示例中故意留了几处错误）：")
+        tail.append("数据检查发现的问题（示例中故意留了几处错误）：")
         for q in errors[:5]:
             tail.append(f"  [{q.level}] {q}")
     tail.append("用 Excel 打开该文件，启用宏后在“回访保修”选项卡中使用各按钮。")

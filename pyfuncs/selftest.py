@@ -495,7 +495,7 @@ def _run_job_on_copy(run: Callable, job: str, path: Path, tmp: Path, today: dt.d
     except Exception as e:  # noqa: BLE001
         return FAIL, "保存后的副本无法再打开：" + _error_text(e)
     errors = [p for p in result.problems if getattr(p, "level", "错误") == "错误"]
-    parts = [f"已在副本上运行并保存"]
+    parts = ["已在副本上运行并保存"]
     if result.messages:
         parts.append("；".join(str(m) for m in result.messages[:2]))
     if result.problems:
@@ -509,8 +509,6 @@ def _run_job_on_copy(run: Callable, job: str, path: Path, tmp: Path, today: dt.d
 
 def write_results(book, report: SelftestReport) -> None:
     """(Re)create the 自检结果 sheet: title, summary, one row per check."""
-    import xlwings  # noqa: F401 - version shown below
-
     book.new_sheet(RESULT_SHEET)
     title = [["回访保修 自检结果"],
              [f"运行时间：{report.started:%Y-%m-%d %H:%M:%S}；Python {sys.version.split()[0]}；"

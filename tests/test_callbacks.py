@@ -1,7 +1,6 @@
 """Callback visits for a year (DOMAIN.md §3)."""
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import pytest
 

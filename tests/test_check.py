@@ -9,7 +9,6 @@ import pytest
 from _io_fixtures import all_values, make_workbook
 from pyfuncs.cli import main
 from pyfuncs.io.filebook import FileBook
-from pyfuncs.jobs import JobOptions
 from pyfuncs.jobs import check
 from pyfuncs.schema import TABLES
 

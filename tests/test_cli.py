@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from _io_fixtures import all_values, make_workbook
 from pyfuncs.cli import build_parser, main

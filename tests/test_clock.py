@@ -2,7 +2,6 @@
 import datetime as dt
 
 import numpy as np
-import pytest
 from hypothesis import given, strategies as st
 
 from pyfuncs.core.calendar import WorkCalendar, overrides_from_rows

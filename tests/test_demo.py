@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from pyfuncs.core.settings import DEFAULT_SEASONS
 from pyfuncs.demo import sample_data

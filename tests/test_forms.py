@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from _jobs_data import run_job, sample_book
-from pyfuncs.jobs import forms, plan, visits
+from pyfuncs.jobs import forms, plan
 from pyfuncs.jobs.forms import load_templates, parse_selection, render_form, satisfaction_boxes, visit_fields
 
 D = dt.date

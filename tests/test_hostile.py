@@ -10,12 +10,11 @@ the ribbon and the command line do (:func:`pyfuncs.cli.run_job_on_file`), and ch
 from __future__ import annotations
 
 import datetime as dt
-import io
 import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import openpyxl
 import pytest
@@ -383,7 +382,7 @@ def test_not_a_workbook(tmp_path):
 
 
 def test_password_protected(base, tmp_path):
-    msoffcrypto = pytest.importorskip("msoffcrypto")
+    pytest.importorskip("msoffcrypto")
     from msoffcrypto.format.ooxml import OOXMLFile
 
     p = tmp_path / "加密.xlsm"

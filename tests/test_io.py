@@ -476,7 +476,7 @@ def test_xlbook_runs_the_same_job_with_block_calls(tmp_path):
 
 def test_appended_rows_get_the_tables_calculated_column_formulas(tmp_path):
     from openpyxl import Workbook
-    from openpyxl.worksheet.table import Table, TableColumn, TableFormula
+    from openpyxl.worksheet.table import Table, TableFormula
 
     p = tmp_path / "calc.xlsx"
     wb = Workbook()

@@ -6,7 +6,6 @@ import shutil
 import subprocess
 import zipfile
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from pyfuncs.core.parts import PART_LABELS, STATUTORY, Term
-from pyfuncs.core.settings import Season, Settings
+from pyfuncs.core.settings import Settings
 from pyfuncs.core.warranty import (
     TermError, parse_term, season_ends, warranty_ends, warranty_status,
 )

@@ -25,8 +25,6 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 

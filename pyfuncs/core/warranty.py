@@ -20,7 +20,6 @@ Example::
 """
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 import unicodedata
@@ -31,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from pyfuncs.core.dates import NAT, add_months, is_blank
-from pyfuncs.core.parts import DEFAULT_TERM, PART_LABELS, STATUTORY, STRUCTURE, Term
+from pyfuncs.core.parts import DEFAULT_TERM, STATUTORY, STRUCTURE, Term
 from pyfuncs.core.settings import Season, Settings
 
 IN_WARRANTY, EXPIRING, EXPIRED = "保修中", "即将到期", "已过保"

@@ -26,11 +26,13 @@ Example (a file)::
 from __future__ import annotations
 
 import datetime as dt
-import math
 from abc import ABC, abstractmethod
-from typing import Any, Iterable
+from typing import Any
 
 Ref = tuple[int, int, int, int]  # (top, left, bottom, right), 1-based, inclusive
+
+
+from pyfuncs.core.dates import is_blank  # noqa: E402,F401 - re-exported: one blank test everywhere
 
 
 class Formula(str):
@@ -77,22 +79,6 @@ def format_ref(ref: Ref) -> str:
     a = f"{col_letter(l)}{t}"
     z = f"{col_letter(r)}{b}"
     return a if a == z else f"{a}:{z}"
-
-
-def is_blank(v: Any) -> bool:
-    """None, empty/whitespace text, NaN, NaT and pd.NA are blank."""
-    if v is None:
-        return True
-    if isinstance(v, str):
-        return not v.strip()
-    if isinstance(v, float):
-        return math.isnan(v)
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(v)) if not isinstance(v, (list, tuple, dict)) else False
-    except (TypeError, ValueError):
-        return False
 
 
 def to_cell(v: Any) -> Any:

@@ -14,7 +14,6 @@ from typing import Any
 import pandas as pd
 
 from pyfuncs.io.book import Book, is_blank, to_cell
-from pyfuncs.jobs import Problem
 
 
 def write_updates(book: Book, frame, updates: dict[int, dict[str, Any]]) -> int:
@@ -41,6 +40,11 @@ def settings_and_calendar(book: Book):
     settings, p1 = read_settings(book)
     cal, p2 = read_calendar(book)
     return settings, cal, p1 + p2
+
+
+def cell_text(v: Any) -> str:
+    """A cell as stripped text; blank → ''."""
+    return "" if is_blank(v) else str(v).strip()
 
 
 def as_date(v: Any) -> dt.date | None:

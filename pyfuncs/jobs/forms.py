@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pyfuncs.jobs._common import is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
 from pyfuncs.jobs._layout import Layout, fit_row_heights
 
@@ -44,20 +45,9 @@ def load_templates(path: str | Path | None = None) -> dict[str, Any]:
         return tomllib.load(f)
 
 
-def _blank(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, str):
-        return not v.strip()
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
 def show(v: Any) -> str:
     """A value as printed: dates as YYYY-MM-DD, whole floats without .0, blank as ''."""
-    if _blank(v):
+    if is_blank(v):
         return ""
     if isinstance(v, (pd.Timestamp, np.datetime64)):
         v = pd.Timestamp(v).to_pydatetime()
@@ -85,7 +75,7 @@ def render_form(kind: str, fields: dict[str, Any], templates: dict[str, Any] | N
     templates = templates or load_templates()
     t = templates[kind]
     fields = dict(fields)
-    if _blank(fields.get("company")):
+    if is_blank(fields.get("company")):
         fields["company"] = templates.get("company", "")
     ncol = len(t["widths"])
     lay = Layout(sheet_name(kind, fields, templates), orientation="portrait", fit_width=True, fit_height=True,
@@ -137,7 +127,7 @@ def project_fields(project: dict[str, Any]) -> dict[str, Any]:
 def visit_fields(plan_row: dict[str, Any], project: dict[str, Any], record: dict[str, Any] | None = None,
                  open_tickets: list[str] | None = None) -> dict[str, Any]:
     d = plan_row.get("date")
-    d = pd.Timestamp(d).date() if not _blank(d) else None
+    d = pd.Timestamp(d).date() if not is_blank(d) else None
     f = project_fields(project)
     f.update({
         "ym": f"{d.year}-{d.month:02d}" if d else "",
@@ -156,7 +146,7 @@ def visit_fields(plan_row: dict[str, Any], project: dict[str, Any], record: dict
             "seen": record.get("note"),
             "satisfaction_boxes": satisfaction_boxes(record.get("satisfaction")),
         })
-        if not _blank(record.get("visit_id")):
+        if not is_blank(record.get("visit_id")):
             f["form_no"] = record.get("visit_id")
     return f
 
@@ -165,7 +155,7 @@ def repair_fields(ticket: dict[str, Any], project: dict[str, Any], settings) -> 
     f = project_fields(project)
     f.update({k: v for k, v in ticket.items() if k not in ("name", "client", "city")})
     # the ticket's own 联系电话 wins over the project's; 验收日期 prints in 用户签认
-    f["phone"] = ticket.get("phone") if not _blank(ticket.get("phone")) else project.get("phone")
+    f["phone"] = ticket.get("phone") if not is_blank(ticket.get("phone")) else project.get("phone")
     f["accepted"] = ticket.get("accepted")
     f["clock_days"] = settings.clock_days
     f["cost"] = ticket.get("cost")
@@ -225,7 +215,7 @@ def run(book, opts: JobOptions) -> JobResult:
     company = getattr(settings, "company", None) or templates.get("company", "")
     proj = {}
     for _, p in projects.iterrows():
-        if not _blank(p["project_id"]) and p["project_id"] not in proj:
+        if not is_blank(p["project_id"]) and p["project_id"] not in proj:
             proj[str(p["project_id"]).strip()] = p.to_dict()
     repairs = frames["repairs"].df
     open_mask = repairs["done"].isna() & ~repairs["state"].map(lambda s: show(s) in CLOSED_STATES)
@@ -275,7 +265,7 @@ def run(book, opts: JobOptions) -> JobResult:
         t = t.assign(_o=t["part"].map(lambda x: order.get(x, 99))).sort_values(["end", "_o"])
         ending = [{"part": r.part, "term": r.term_used or show(r.term), "start": pd.Timestamp(r.start_eff).date(),
                    "end": pd.Timestamp(r.end).date(),
-                   "note": "" if _blank(r.term) else f"约定{show(r.term)}"} for r in t.itertuples()]
+                   "note": "" if is_blank(r.term) else f"约定{show(r.term)}"} for r in t.itertuples()]
         if not ending:
             result.problems.append(Problem(TABLES["terms"].sheet, None, None,
                                            f"项目「{pid}」在 {y}-{m:02d} 至 {hi:%Y-%m} 没有到期的保修部位，未生成保修期满通知书", "提示"))
@@ -332,15 +322,15 @@ def run(book, opts: JobOptions) -> JobResult:
                 continue
             t = hit.iloc[0].to_dict()
             p = proj.get(show(t["project_id"]), {"project_id": t["project_id"]})
-            if _blank(t.get("due")) and not _blank(t.get("notice")):
+            if is_blank(t.get("due")) and not is_blank(t.get("notice")):
                 due, _ = repair_due(np.array([t["notice"]], dtype="datetime64[D]"), [t.get("urgency")], None,
                                     settings, calendar)
                 t["due"] = due[0]
-            if _blank(t.get("in_warranty")) and not _blank(t.get("notice")):
+            if is_blank(t.get("in_warranty")) and not is_blank(t.get("notice")):
                 ends = terms[(terms["project_id"] == show(t["project_id"])) & (terms["part"] == t.get("part"))]["end"]
                 if len(ends) and not pd.isna(ends.iloc[0]):
                     t["in_warranty"] = "是" if pd.Timestamp(t["notice"]) <= pd.Timestamp(ends.iloc[0]) else "否"
-            if _blank(t.get("payer")) and not _blank(t.get("in_warranty")):
+            if is_blank(t.get("payer")) and not is_blank(t.get("in_warranty")):
                 t["payer"] = payer([t.get("cause")], [t["in_warranty"]])[0]
             layouts.append(render_form("repair", {**repair_fields(t, p, settings), "company": company}, templates))
 

@@ -24,11 +24,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from pyfuncs.core.parts import PART_LABELS
 from pyfuncs.io.book import col_letter
+from pyfuncs.jobs._common import as_date, cell_text, is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
 from pyfuncs.jobs._layout import Layout, fit_row_heights
 from pyfuncs.schema import plan_table
@@ -43,43 +43,15 @@ HEADER_ROW = 3
 FIRST_ROW = 4
 
 
-def _blank(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, str):
-        return not v.strip()
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
-def _text(v: Any) -> str:
-    return "" if _blank(v) else str(v).strip()
-
-
-def _date(v: Any) -> dt.date | None:
-    if _blank(v):
-        return None
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    try:
-        return pd.Timestamp(v).date()
-    except (ValueError, TypeError):
-        return None
-
-
 # --- 1. terms rows for projects without any -------------------------------------------------
 def missing_terms(projects: pd.DataFrame, terms: pd.DataFrame) -> pd.DataFrame:
     """Rows (project_id, part) to append to 保修条款: all ten parts for every project that has
     no row at all. Projects are taken in ledger order; blank ids are ignored."""
-    have = {_text(p) for p in terms.get("project_id", pd.Series(dtype=object))}
+    have = {cell_text(p) for p in terms.get("project_id", pd.Series(dtype=object))}
     rows = []
     seen = set()
     for pid in projects.get("project_id", pd.Series(dtype=object)):
-        pid = _text(pid)
+        pid = cell_text(pid)
         if not pid or pid in have or pid in seen:
             continue
         seen.add(pid)
@@ -89,7 +61,7 @@ def missing_terms(projects: pd.DataFrame, terms: pd.DataFrame) -> pd.DataFrame:
 
 # --- 3. join the core's visits with the ledger ------------------------------------------------
 def default_owner(project: pd.Series | dict) -> str:
-    return _text(project.get("visit_owner")) or _text(project.get("manager"))
+    return cell_text(project.get("visit_owner")) or cell_text(project.get("manager"))
 
 
 def build_plan(visits: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
@@ -97,23 +69,23 @@ def build_plan(visits: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
     parts) with the ledger's name, client, contact, phone and the defaults for staff columns."""
     by_id = {}
     for _, p in projects.iterrows():
-        pid = _text(p.get("project_id"))
+        pid = cell_text(p.get("project_id"))
         if pid and pid not in by_id:
             by_id[pid] = p
     rows = []
     for _, v in visits.iterrows():
-        pid = _text(v["project_id"])
+        pid = cell_text(v["project_id"])
         p = by_id.get(pid, {})
         rows.append({
             "seq": None,
-            "date": _date(v["date"]),
+            "date": as_date(v["date"]),
             "project_id": pid,
-            "name": _text(p.get("name")) if len(p) else "",
-            "client": _text(p.get("client")) if len(p) else "",
-            "contact": _text(p.get("contact")) if len(p) else "",
-            "phone": _text(p.get("phone")) if len(p) else "",
-            "kind": _text(v.get("kinds")),
-            "parts": _text(v.get("parts")),
+            "name": cell_text(p.get("name")) if len(p) else "",
+            "client": cell_text(p.get("client")) if len(p) else "",
+            "contact": cell_text(p.get("contact")) if len(p) else "",
+            "phone": cell_text(p.get("phone")) if len(p) else "",
+            "kind": cell_text(v.get("kinds")),
+            "parts": cell_text(v.get("parts")),
             "way": DEFAULT_WAY,
             "owner": default_owner(p) if len(p) else "",
             "state": DEFAULT_STATE,
@@ -132,7 +104,7 @@ def _sort(df: pd.DataFrame) -> pd.DataFrame:
 
 # --- 4. carry staff data over ---------------------------------------------------------------
 def _month(d: Any) -> tuple[int, int] | None:
-    d = _date(d)
+    d = as_date(d)
     return (d.year, d.month) if d else None
 
 
@@ -144,17 +116,17 @@ def _strip_mark(note: str) -> str:
 
 def holds_staff_data(row: pd.Series | dict, owner_default: str = "") -> bool:
     """Did staff write anything on this plan row (beyond what the plan job fills in)?"""
-    state = _text(row.get("state"))
+    state = cell_text(row.get("state"))
     if state and state != DEFAULT_STATE:
         return True
-    if _date(row.get("actual")) is not None or not _blank(row.get("actual")):
+    if as_date(row.get("actual")) is not None or not is_blank(row.get("actual")):
         return True
-    if _strip_mark(_text(row.get("note"))):
+    if _strip_mark(cell_text(row.get("note"))):
         return True
-    way = _text(row.get("way"))
+    way = cell_text(row.get("way"))
     if way and way != DEFAULT_WAY:
         return True
-    owner = _text(row.get("owner"))
+    owner = cell_text(row.get("owner"))
     return bool(owner) and owner != owner_default
 
 
@@ -174,10 +146,10 @@ def merge_plan(fresh: pd.DataFrame, old: pd.DataFrame | None,
     out["changed"] = False
     if old is None or old.empty:
         return _number(out)
-    old = old[old["project_id"].map(_text) != ""]
+    old = old[old["project_id"].map(cell_text) != ""]
     index: dict[tuple[str, tuple[int, int] | None], list[int]] = {}
     for i, (_, r) in enumerate(old.iterrows()):
-        index.setdefault((_text(r["project_id"]), _month(r["date"])), []).append(i)
+        index.setdefault((cell_text(r["project_id"]), _month(r["date"])), []).append(i)
     used: set[int] = set()
     old_rows = [r for _, r in old.iterrows()]
     for j in range(len(out)):
@@ -191,26 +163,26 @@ def merge_plan(fresh: pd.DataFrame, old: pd.DataFrame | None,
         for k in STAFF_KEYS:
             v = o.get(k)
             if k == "note":
-                v = _strip_mark(_text(v))
+                v = _strip_mark(cell_text(v))
             if k == "actual":
-                if not _blank(v):
-                    out.at[j, k] = _date(v) or v
+                if not is_blank(v):
+                    out.at[j, k] = as_date(v) or v
                 continue
-            if not _blank(v):
-                out.at[j, k] = _text(v)
+            if not is_blank(v):
+                out.at[j, k] = cell_text(v)
     kept = []
     for i, o in enumerate(old_rows):
         if i in used:
             continue
-        pid = _text(o["project_id"])
-        staff_row = not _text(o.get("kind"))  # a visit staff added by hand (no 回访类型 from the plan)
+        pid = cell_text(o["project_id"])
+        staff_row = not cell_text(o.get("kind"))  # a visit staff added by hand (no 回访类型 from the plan)
         if not staff_row and not holds_staff_data(o, owners.get(pid, "")):
             continue
-        row = {k: (None if _blank(o.get(k)) else o.get(k)) for k in PLAN_KEYS}
+        row = {k: (None if is_blank(o.get(k)) else o.get(k)) for k in PLAN_KEYS}
         for k in ("project_id", "name", "client", "contact", "phone", "kind", "parts", "way", "owner", "state", "note"):
-            row[k] = _text(o.get(k))
-        row["date"] = _date(o.get("date"))
-        row["actual"] = _date(o.get("actual")) or (None if _blank(o.get("actual")) else o.get("actual"))
+            row[k] = cell_text(o.get(k))
+        row["date"] = as_date(o.get("date"))
+        row["actual"] = as_date(o.get("actual")) or (None if is_blank(o.get("actual")) else o.get("actual"))
         row["note"] = _strip_mark(row["note"]) if staff_row else CHANGE_MARK + _strip_mark(row["note"])
         row["changed"] = not staff_row
         kept.append(row)
@@ -279,7 +251,7 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, 
             changed = bool(row.get("changed", False))
             for col in cols:
                 v = row.get(col.key)
-                v = None if _blank(v) else v
+                v = None if is_blank(v) else v
                 if col.kind == "date":
                     style = "changed_date" if changed else "date"
                 elif col.key == "seq":
@@ -324,9 +296,9 @@ def read_plan(book, year: int):
     df = frame.raw.copy()
     for k in ("date", "actual"):
         df[k] = frame.df[k].map(lambda v: None if pd.isna(v) else pd.Timestamp(v).date())
-        raw_bad = frame.raw[k].map(lambda v: not _blank(v)) & frame.df[k].isna()
+        raw_bad = frame.raw[k].map(lambda v: not is_blank(v)) & frame.df[k].isna()
         df.loc[raw_bad, k] = frame.raw.loc[raw_bad, k]  # keep staff's unparseable text as is
-    df = df[df["project_id"].map(_text) != ""]
+    df = df[df["project_id"].map(cell_text) != ""]
     frame.plan = df
     return frame
 
@@ -360,7 +332,7 @@ def run(book, opts: JobOptions) -> JobResult:
     visits = plan_visits(good_projects, tw.assign(start=tw["start_eff"]), year, settings, calendar)
     fresh = build_plan(visits, good_projects)
     old = read_plan(book, year)
-    owners = {_text(p["project_id"]): default_owner(p) for _, p in good_projects.iterrows()}
+    owners = {cell_text(p["project_id"]): default_owner(p) for _, p in good_projects.iterrows()}
     merged = merge_plan(fresh, old.plan if old is not None else None, owners)
     book.set_status(f"生成{year}年度回访计划：写入工作表…")
     write_layout(book, plan_layout(merged, year, opts.today), after="回访记录")

@@ -30,8 +30,9 @@ import pandas as pd
 from dateutil.relativedelta import relativedelta
 
 from pyfuncs.core.settings import Settings
+from pyfuncs.jobs._common import cell_text, is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
-from pyfuncs.schema import REPAIRS, VISITS, plan_table
+from pyfuncs.schema import REPAIRS, VISITS
 
 NO_PROBLEM_WORDS = {"无", "没有", "无问题", "暂无", "未发现", "未发现问题", "正常", "-", "—", "/", "／", "无。"}
 LOW_RATINGS = ("不太满意", "不满意")
@@ -39,24 +40,9 @@ DONE_STATE = "已回访"
 OPEN_PLAN_STATES = ("", "未回访")
 
 
-def _blank(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, str):
-        return not v.strip()
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
-def _text(v: Any) -> str:
-    return "" if _blank(v) else str(v).strip()
-
-
 def _to_date(v: Any) -> dt.date | None:
     """A cell value → date; raises ValueError with a Chinese message when it is not one."""
-    if _blank(v):
+    if is_blank(v):
         return None
     if isinstance(v, dt.datetime):
         return v.date()
@@ -79,7 +65,7 @@ def next_numbers(existing: list[Any], prefix: str, year: int, count: int) -> lis
     pat = re.compile(rf"^{re.escape(prefix)}{year}-(\d+)$")
     top = 0
     for v in existing:
-        m = pat.match(_text(v))
+        m = pat.match(cell_text(v))
         if m:
             top = max(top, int(m.group(1)))
     return [f"{prefix}{year}-{top + i:04d}" for i in range(1, count + 1)]
@@ -110,15 +96,15 @@ class _TicketCounter(_Counter):
 
 
 def wants_ticket(problems: Any, satisfaction: Any) -> bool:
-    text = _text(problems)
-    return (bool(text) and text not in NO_PROBLEM_WORDS) or _text(satisfaction) in LOW_RATINGS
+    text = cell_text(problems)
+    return (bool(text) and text not in NO_PROBLEM_WORDS) or cell_text(satisfaction) in LOW_RATINGS
 
 
 def _ticket_text(problems: Any, satisfaction: Any) -> str:
-    text = _text(problems)
+    text = cell_text(problems)
     if text and text not in NO_PROBLEM_WORDS:
         return text
-    return f"回访满意度：{_text(satisfaction)}"
+    return f"回访满意度：{cell_text(satisfaction)}"
 
 
 @dataclass
@@ -143,14 +129,14 @@ def _plan_index(plans: dict[int, pd.DataFrame]) -> dict[str, list[tuple[int, int
             continue
         for row, pid, state, actual, date in zip(plan.index, plan["project_id"], plan["state"],
                                                  plan["actual"], plan["date"]):
-            if _text(state) not in OPEN_PLAN_STATES or not _blank(actual):
+            if cell_text(state) not in OPEN_PLAN_STATES or not is_blank(actual):
                 continue
             try:
                 d = _to_date(date)
             except ValueError:
                 continue
             if d is not None:
-                out.setdefault(_text(pid), []).append((year, int(row), d))
+                out.setdefault(cell_text(pid), []).append((year, int(row), d))
     return out
 
 
@@ -183,7 +169,7 @@ def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.D
     h = {c.key: c.header for c in VISITS.columns}
     known = {}
     for _, p in projects.iterrows():
-        pid = _text(p.get("project_id"))
+        pid = cell_text(p.get("project_id"))
         if pid and pid not in known:
             known[pid] = p
     visit_ids = _Counter(list(visits.get("visit_id", pd.Series(dtype=object))), "HF")
@@ -194,16 +180,16 @@ def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.D
     )
     ticket_rows = {}
     for row, r in repairs.iterrows():
-        tid = _text(r.get("ticket_id"))
+        tid = cell_text(r.get("ticket_id"))
         if tid and tid not in ticket_rows:
             ticket_rows[tid] = row
     taken: set[tuple[int, int]] = set()
     plan_index = _plan_index(plans)
     stamp = f"已登记 {today.isoformat()}"
     for row, v in visits.iterrows():
-        if not _blank(v.get("registered")) or row in skip:
+        if not is_blank(v.get("registered")) or row in skip:
             continue
-        if all(_blank(v.get(k)) for k in ("date", "project_id", "problems", "satisfaction", "visitor")):
+        if all(is_blank(v.get(k)) for k in ("date", "project_id", "problems", "satisfaction", "visitor")):
             continue  # an empty row inside the table
         bad = False
         try:
@@ -214,7 +200,7 @@ def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.D
         except ValueError as e:
             out.problems.append(Problem(sheet, int(row), h["date"], f"回访日期无效（{e}），本行未登记"))
             bad = True
-        pid = _text(v.get("project_id"))
+        pid = cell_text(v.get("project_id"))
         if not pid:
             out.problems.append(Problem(sheet, int(row), h["project_id"], "项目编号为空，本行未登记"))
             bad = True
@@ -225,7 +211,7 @@ def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.D
         if bad:
             continue
         cells: dict[str, Any] = {}
-        vid = _text(v.get("visit_id")) or visit_ids.take(day.year)
+        vid = cell_text(v.get("visit_id")) or visit_ids.take(day.year)
         cells["visit_id"] = vid
         # plan row
         hit = _find_plan_row(plan_index, pid, day, taken)
@@ -234,9 +220,9 @@ def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.D
             year, prow = hit
             pr = plans[year].loc[prow]
             pc = {}
-            if _text(pr.get("state")) in OPEN_PLAN_STATES:
+            if cell_text(pr.get("state")) in OPEN_PLAN_STATES:
                 pc["state"] = DONE_STATE
-            if _blank(pr.get("actual")):
+            if is_blank(pr.get("actual")):
                 pc["actual"] = day
             if pc:
                 out.plan_cells.setdefault(year, {})[prow] = pc
@@ -244,10 +230,10 @@ def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.D
         else:
             out.unmatched.append(f"{pid} {day.isoformat()}")
         # ticket
-        own = _text(v.get("ticket_id"))
+        own = cell_text(v.get("ticket_id"))
         if own:
             trow = ticket_rows.get(own)
-            if trow is not None and _blank(repairs.loc[trow].get("visit_ref")):
+            if trow is not None and is_blank(repairs.loc[trow].get("visit_ref")):
                 out.ticket_cells[trow] = {"visit_ref": vid}
         elif wants_ticket(v.get("problems"), v.get("satisfaction")):
             tid = ticket_ids.take(day.year)
@@ -256,8 +242,8 @@ def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.D
                 "ticket_id": tid,
                 "project_id": pid,
                 "notice": day,
-                "reporter": _text(v.get("met")) or _text(p.get("contact")),
-                "phone": _text(p.get("phone")),
+                "reporter": cell_text(v.get("met")) or cell_text(p.get("contact")),
+                "phone": cell_text(p.get("phone")),
                 "problem": _ticket_text(v.get("problems"), v.get("satisfaction")),
                 "urgency": "一般",
                 "cause": "待查",
@@ -285,7 +271,7 @@ def run(book, opts: JobOptions) -> JobResult:
     visits = read_table(book, VISITS)
     projects = read_table(book, PROJECTS)
     repairs = read_table(book, REPAIRS)
-    new_rows = [r for r in visits.df.index if _blank(visits.raw.at[r, "registered"])]
+    new_rows = [r for r in visits.df.index if is_blank(visits.raw.at[r, "registered"])]
     result.problems += [p for p in visits.problems if p.row is None or p.row in new_rows]
     # dates as Python dates for the pure function
     df = visits.df.assign(date=visits.df["date"].map(lambda v: None if pd.isna(v) else pd.Timestamp(v).date()))
