@@ -203,3 +203,40 @@ def test_xlwings_renderer_runs_against_a_fake_excel():
     assert grid[3][6] == "'1"  # phone numbers stay text
     ws.api.Rows.assert_any_call("4:4")  # month groups
     assert ws.api.PageSetup.PrintTitleRows == "$3:$3" and ws.api.PageSetup.Orientation == 2
+
+
+def test_rerun_keeps_columns_staff_added_to_the_plan(book):
+    run_job(book, plan, today=TODAY, year=2026)
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb[SHEET]
+    _, hdr, rows = _plan_rows(book)
+    col = {h: i + 1 for i, h in enumerate(hdr)}
+    mine = len(hdr) + 2  # one empty column, then staff's own
+    ws.cell(3, mine).value = "车辆安排"
+    first, second = sorted(rows)[:2]
+    ws.cell(first, mine).value = "皮卡 京A-12345"
+    ws.cell(second, mine).value = "步行"
+    # a row that vanishes from the new plan and holds nothing but a value in staff's column
+    last = max(rows)
+    for h, v in rows[last].items():
+        ws.cell(last + 40, col[h]).value = v
+    ws.cell(last + 40, col["计划日期"]).value = dt.datetime(2026, 12, 9)
+    ws.cell(last + 40, col["项目编号"]).value = "P002"
+    ws.cell(last + 40, mine).value = "已约车"
+    wb.save(book)
+
+    run_job(book, plan, today=TODAY, year=2026)
+    ws2 = openpyxl.load_workbook(book)[SHEET]
+    headers = [c.value for c in ws2[3]]
+    assert "车辆安排" in headers
+    j = headers.index("车辆安排") + 1
+    pid_col, date_col = headers.index("项目编号") + 1, headers.index("计划日期") + 1
+    by_key = {(ws2.cell(r, pid_col).value, ws2.cell(r, date_col).value): ws2.cell(r, j).value
+              for r in range(4, ws2.max_row + 1) if ws2.cell(r, pid_col).value}
+    assert by_key[(rows[first]["项目编号"], rows[first]["计划日期"])] == "皮卡 京A-12345"
+    assert by_key[(rows[second]["项目编号"], rows[second]["计划日期"])] == "步行"
+    assert by_key[("P002", dt.datetime(2026, 12, 9))] == "已约车"  # kept, marked as changed
+
+    before = {s: sheet_values(book, s) for s in openpyxl.load_workbook(book).sheetnames}
+    run_job(book, plan, today=TODAY, year=2026)
+    assert {s: sheet_values(book, s) for s in openpyxl.load_workbook(book).sheetnames} == before

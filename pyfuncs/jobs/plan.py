@@ -116,6 +116,8 @@ def _strip_mark(note: str) -> str:
 
 def holds_staff_data(row: pd.Series | dict, owner_default: str = "") -> bool:
     """Did staff write anything on this plan row (beyond what the plan job fills in)?"""
+    if any(not is_blank(v) for k, v in dict(row).items() if str(k).startswith(EXTRA)):
+        return True
     state = cell_text(row.get("state"))
     if state and state != DEFAULT_STATE:
         return True
@@ -147,6 +149,9 @@ def merge_plan(fresh: pd.DataFrame, old: pd.DataFrame | None,
     if old is None or old.empty:
         return _number(out)
     old = old[old["project_id"].map(cell_text) != ""]
+    extras = [c for c in old.columns if str(c).startswith(EXTRA)]
+    for c in extras:
+        out[c] = None
     index: dict[tuple[str, tuple[int, int] | None], list[int]] = {}
     for i, (_, r) in enumerate(old.iterrows()):
         index.setdefault((cell_text(r["project_id"]), _month(r["date"])), []).append(i)
@@ -160,6 +165,8 @@ def merge_plan(fresh: pd.DataFrame, old: pd.DataFrame | None,
         i = cand[0]
         used.add(i)
         o = old_rows[i]
+        for k in extras:
+            out.at[j, k] = None if is_blank(o.get(k)) else o.get(k)
         for k in STAFF_KEYS:
             v = o.get(k)
             if k == "note":
@@ -178,7 +185,7 @@ def merge_plan(fresh: pd.DataFrame, old: pd.DataFrame | None,
         staff_row = not cell_text(o.get("kind"))  # a visit staff added by hand (no 回访类型 from the plan)
         if not staff_row and not holds_staff_data(o, owners.get(pid, "")):
             continue
-        row = {k: (None if is_blank(o.get(k)) else o.get(k)) for k in PLAN_KEYS}
+        row = {k: (None if is_blank(o.get(k)) else o.get(k)) for k in PLAN_KEYS + extras}
         for k in ("project_id", "name", "client", "contact", "phone", "kind", "parts", "way", "owner", "state", "note"):
             row[k] = cell_text(o.get(k))
         row["date"] = as_date(o.get("date"))
@@ -240,6 +247,12 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, 
     for c, col in enumerate(cols, start=1):
         lay.put(HEADER_ROW, c, col.header, "header")
         lay.widths[c] = col.width
+    # staff's own columns, after ours, in the order they had them
+    extras = [k for k in plan.columns if str(k).startswith(EXTRA)]
+    extra_col = {k: n + i for i, k in enumerate(extras, start=1)}
+    for k, c in extra_col.items():
+        lay.put(HEADER_ROW, c, k[len(EXTRA):], "header")
+        lay.widths[c] = 12
     lay.heights[HEADER_ROW] = 20
     r = FIRST_ROW
     col_of = {col.key: i for i, col in enumerate(cols, start=1)}
@@ -259,10 +272,13 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, 
                 else:
                     style = "changed" if changed else "cell"
                 lay.put(r, col_of[col.key], v, style)
+            for k, c in extra_col.items():
+                v = row.get(k)
+                lay.put(r, c, None if is_blank(v) else v, "changed" if changed else "cell")
             lay.outline[r] = 1
             r += 1
         last = r - 1
-        for c in range(1, n + 1):
+        for c in range(1, n + len(extras) + 1):
             lay.put(r, c, None, "subtotal")
         text, label = t["month_subtotal"], str(m)
         if y == 9999:
@@ -275,7 +291,7 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, 
     lay.put(r, 1, _excel_text(t["year_total"], count=f"COUNTA({pid_l}{FIRST_ROW}:{pid_l}{max(r - 1, FIRST_ROW)})"),
             "subtotal")
     lay.merge(r, 1, r, n)
-    lay.autofilter = f"A{HEADER_ROW}:{col_letter(n)}{max(r - 1, HEADER_ROW)}"
+    lay.autofilter = f"A{HEADER_ROW}:{col_letter(n + len(extras))}{max(r - 1, HEADER_ROW)}"
     fit_row_heights(lay, list(range(FIRST_ROW, r)))
     return lay
 
@@ -298,9 +314,34 @@ def read_plan(book, year: int):
         df[k] = frame.df[k].map(lambda v: None if pd.isna(v) else pd.Timestamp(v).date())
         raw_bad = frame.raw[k].map(lambda v: not is_blank(v)) & frame.df[k].isna()
         df.loc[raw_bad, k] = frame.raw.loc[raw_bad, k]  # keep staff's unparseable text as is
+    for header, values in _extra_columns(book, frame).items():
+        df[EXTRA + header] = values
     df = df[df["project_id"].map(cell_text) != ""]
     frame.plan = df
     return frame
+
+
+EXTRA = "extra:"  # plan columns staff added to the sheet, carried as "extra:<header>"
+
+
+def _extra_columns(book, frame) -> dict[str, list[Any]]:
+    """Columns staff added to the plan sheet (headers not in the schema), read per plan row, so a
+    regenerated plan keeps them: header → values aligned with ``frame.raw``'s rows."""
+    if not len(frame.raw):
+        return {}
+    _, width = book.extent(frame.sheet)
+    hr = frame.header_row
+    headers = book.read(frame.sheet, (hr, 1, hr, max(width, 1)))[0]
+    ours = set(frame.cols.values())
+    first, last = int(frame.raw.index.min()), int(frame.raw.index.max())
+    out: dict[str, list[Any]] = {}
+    for col, h in enumerate(headers, start=1):
+        if col in ours or is_blank(h) or str(h).strip() in out:
+            continue
+        column = book.read(frame.sheet, (first, col, last, col))
+        by_row = {first + i: r[0] for i, r in enumerate(column)}
+        out[str(h).strip()] = [by_row.get(int(r)) for r in frame.raw.index]
+    return out
 
 
 def run(book, opts: JobOptions) -> JobResult:
