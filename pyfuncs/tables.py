@@ -370,11 +370,12 @@ def write_columns(book: Book, frame: Frame, values: Mapping[str, Any] | pd.DataF
         if not isinstance(vals, pd.Series):
             vals = pd.Series(list(vals) if not isinstance(vals, np.ndarray) else vals, index=frame.df.index)
         old = frame.raw[key] if key in frame.raw else pd.Series(dtype=object)
-        for r, v in zip(vals.index, vals.to_numpy(dtype=object)):
+        before = old.reindex(vals.index).to_numpy(dtype=object)  # one lookup for the column
+        for r, v, prev in zip(vals.index, vals.to_numpy(dtype=object), before):
             r = int(r)
             if keep is not None and r not in keep:
                 continue
-            prev = old.get(r) if r in old.index else None
+            prev = None if is_blank(prev) else prev
             if c.fill_blank and not c.computed and not is_blank(prev):
                 continue
             new = to_cell(v)
@@ -385,11 +386,18 @@ def write_columns(book: Book, frame: Frame, values: Mapping[str, Any] | pd.DataF
     book.write_cells(frame.sheet, cells, formats)
     if cells:
         extend_table(book, frame)
-    # keep the frame in step with the sheet
+    # keep the frame in step with the sheet: one assignment per column, not one per cell
     key_of = {cc: k for k, cc in frame.cols.items()}
+    by_key: dict[str, dict[int, Any]] = {}
     for (r, col), v in cells.items():
-        if r in frame.raw.index:
-            frame.raw.at[r, key_of[col]] = v
+        by_key.setdefault(key_of[col], {})[r] = v
+    for key, changed in by_key.items():
+        upd = pd.Series(changed, dtype=object)
+        upd = upd[upd.index.isin(frame.raw.index)]
+        if len(upd):
+            if frame.raw[key].dtype != object:
+                frame.raw[key] = frame.raw[key].astype(object)
+            frame.raw.loc[upd.index, key] = upd
     return len(cells)
 
 
