@@ -9,5 +9,5 @@ def test_bench_prints_every_figure(capsys):
     assert len(lines) == 2 + 6 + 4
     for line in lines:
         cells = [c.strip() for c in line.strip("|").split("|")]
-        assert float(cells[1]) > 0 and float(cells[2]) > 0 and float(cells[3]) > 0, line
+        assert float(cells[1]) >= 0 and float(cells[2]) >= 0 and float(cells[3]) > 0, line  # tiny sizes round to 0.000 s
     assert "机器" in out
