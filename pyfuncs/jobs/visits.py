@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 from dateutil.relativedelta import relativedelta
 
+from pyfuncs.core.dates import to_date
 from pyfuncs.core.settings import Settings
 from pyfuncs.jobs._common import cell_text, is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
@@ -38,21 +39,6 @@ NO_PROBLEM_WORDS = {"无", "没有", "无问题", "暂无", "未发现", "未发
 LOW_RATINGS = ("不太满意", "不满意")
 DONE_STATE = "已回访"
 OPEN_PLAN_STATES = ("", "未回访")
-
-
-def _to_date(v: Any) -> dt.date | None:
-    """A cell value → date; raises ValueError with a Chinese message when it is not one."""
-    if is_blank(v):
-        return None
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    if isinstance(v, pd.Timestamp):
-        return v.date()
-    from pyfuncs.core.dates import to_date
-
-    return to_date(v)
 
 
 def next_numbers(existing: list[Any], prefix: str, year: int, count: int) -> list[str]:
@@ -132,7 +118,7 @@ def _plan_index(plans: dict[int, pd.DataFrame]) -> dict[str, list[tuple[int, int
             if cell_text(state) not in OPEN_PLAN_STATES or not is_blank(actual):
                 continue
             try:
-                d = _to_date(date)
+                d = to_date(date)
             except ValueError:
                 continue
             if d is not None:
@@ -193,7 +179,7 @@ def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.D
             continue  # an empty row inside the table
         bad = False
         try:
-            day = _to_date(v.get("date"))
+            day = to_date(v.get("date"))
             if day is None:
                 out.problems.append(Problem(sheet, int(row), h["date"], "回访日期为空，本行未登记"))
                 bad = True
