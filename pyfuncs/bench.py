@@ -10,8 +10,8 @@ Figures:
   vs a per-row ``dateutil.relativedelta`` loop (target ≥ 20× faster) and vs bare numpy month
   arithmetic (target within 3×);
 - udfs: every worksheet function on a 100,000-row range, µs per row (target ≤ 2 µs);
-- refresh / plan on a workbook of 2,000 projects and 20,000 tickets that has been planned and
-  refreshed once (the daily case), end to end on the file, vs a bare openpyxl load and save of the
+- refresh (the next morning) / plan (again) on a workbook of 2,000 projects and 20,000 tickets
+  that has been planned and refreshed once (the daily case), end to end on the file, vs a bare openpyxl load and save of the
   same file (target ≤ 1.3×), and peak memory (tracemalloc, target ≤ 4× the bare load and save).
 """
 from __future__ import annotations
@@ -194,7 +194,9 @@ def bench_jobs(n_projects: int, n_tickets: int, repeat: int = 2) -> list[tuple]:
                 return time.perf_counter() - t
             return run
 
-        for job, opts in (("refresh", JobOptions(today=today)), ("plan", JobOptions(today=today, year=2027))):
+        # refresh the next morning (overdue days and statuses move on), plan the next year again
+        next_day = today + dt.timedelta(days=1)
+        for job, opts in (("refresh", JobOptions(today=next_day)), ("plan", JobOptions(today=today, year=2027))):
             do_job = fresh(lambda: run_job_on_file(job, work, opts))
             do_bare = fresh(bare)
             t_job = min(do_job() for _ in range(repeat))
