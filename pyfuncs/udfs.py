@@ -108,12 +108,10 @@ def _as_of(values: np.ndarray, errors: dict[int, str]) -> np.ndarray:
 
 
 def _ints(values: np.ndarray, errors: dict[int, str], what: str, default: int) -> np.ndarray:
-    num = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
-    blank = np.array([is_blank(v) for v in values], dtype=bool)
-    bad = ~blank & (np.isnan(num) | (num < 0) | (np.nan_to_num(num) % 1 != 0))
-    for i in np.flatnonzero(bad):
+    counts, given, wrong = clock.day_counts(values)
+    for i in np.flatnonzero(wrong):
         errors.setdefault(int(i), f"{what}无效: {values[i]}")
-    return np.where(blank | bad, default, np.nan_to_num(num)).astype(np.int64)
+    return np.where(given & ~wrong, counts, default)
 
 
 # --- the functions --------------------------------------------------------------------------------

@@ -96,7 +96,7 @@ class WorkCalendar:
         pos = np.where(inside, (d - FIRST).astype(np.int64), 0)
         nxt = self._next[pos]
         out = np.where(nxt < len(self._work), FIRST + np.minimum(nxt, len(self._work) - 1), d)
-        out = np.where(inside, out, self._next_outside(d))
+        out = np.where(inside, out, self._step_outside(d, 1))
         return np.where(np.isnat(d), NAT, out)
 
     def prev_workday(self, dates: Any) -> np.ndarray:
@@ -108,9 +108,6 @@ class WorkCalendar:
         out = np.where(prv >= 0, FIRST + np.maximum(prv, 0), d)
         out = np.where(inside, out, self._step_outside(d, -1))
         return np.where(np.isnat(d), NAT, out)
-
-    def _next_outside(self, d: np.ndarray) -> np.ndarray:
-        return self._step_outside(d, 1)
 
     def _step_outside(self, d: np.ndarray, step: int) -> np.ndarray:
         # Outside 1950..2100 only weekends and staff overrides apply: at most a few steps.

@@ -69,6 +69,24 @@ def _column(values: Any, n: int) -> np.ndarray:
     return arr
 
 
+def day_counts(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A column of whole, non-negative numbers of days as staff type them (blank allowed).
+
+    Returns (counts as int64, 0 where blank or bad; given = not blank; wrong = given but not a
+    whole number ≥ 0).
+
+    >>> counts, given, wrong = day_counts([3, "10", None, "三天", -1, 2.5])
+    >>> counts.tolist(), given.tolist(), wrong.tolist()
+    ([3, 10, 0, 0, 0, 0], [True, True, False, True, True, True], [False, False, False, True, True, True])
+    """
+    arr = np.asarray(values, dtype=object).reshape(-1)
+    num = pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy(dtype=float)
+    given = np.array([not is_blank(v) for v in arr], dtype=bool)
+    wrong = given & (np.isnan(num) | (num < 0) | (np.nan_to_num(num) % 1 != 0))
+    counts = np.where(given & ~wrong, np.nan_to_num(num), 0).astype(np.int64)
+    return counts, given, wrong
+
+
 def repair_due(
     notices: Any,
     urgencies: Sequence[Any] | None = None,
@@ -110,14 +128,10 @@ def repair_due(
             errors[int(i)] = f"紧急程度无效: {urg[i]}（应为 一般、紧急 或 涉及结构安全）"
     if days is not None:
         override = _column(days, n)
-        num = pd.to_numeric(pd.Series(override, dtype=object), errors="coerce").to_numpy(dtype=float)
-        given = ~pd.isna(pd.Series(override, dtype=object)).to_numpy() & np.array(
-            [not (isinstance(v, str) and not v.strip()) for v in override]) if n else np.zeros(0, bool)
-        wrong = given & (np.isnan(num) | (num < 0) | (np.nan_to_num(num) % 1 != 0))
+        counts, given, wrong = day_counts(override)
         for i in np.flatnonzero(wrong):
             errors[int(i)] = f"到场天数无效: {override[i]}（应为不小于0的整数）"
-        use = given & ~wrong
-        n_days = np.where(use, np.nan_to_num(num).astype(np.int64), n_days)
+        n_days = np.where(given & ~wrong, counts, n_days)
         bad |= wrong
     due = notice + n_days.astype("timedelta64[D]")
     if s.roll_forward:

@@ -329,6 +329,7 @@ def warranty_status(ends: Any, as_of: Any, warn_days: int = 90) -> np.ndarray:
 
     The end day itself is still covered.
 
+    >>> import datetime as dt
     >>> warranty_status(np.array(["2026-12-31", "2026-11-21", "2026-11-20", "NaT"], "datetime64[D]"),
     ...                 dt.date(2026, 11, 21)).tolist()
     ['即将到期', '即将到期', '已过保', '']
