@@ -172,6 +172,8 @@ def _match_headers(table: Table, headers: list[Any], left: int, header_row: int,
 
 # ---- typing -------------------------------------------------------------------------------------
 def _text(v: Any) -> Any:
+    if type(v) is str:  # most cells: one strip, no type tests
+        return v.strip() or None
     if is_blank(v):
         return None
     if isinstance(v, bool):
@@ -299,11 +301,15 @@ def read_table(book: Book, table: Table | str) -> Frame:
         else:
             data[c.key] = [None] * len(grid)
     raw = pd.DataFrame(data, index=index, dtype=object)
-    # drop rows where every staff column is blank (placeholder rows, cleared rows)
+    # drop rows where every staff column is blank (placeholder rows, cleared rows); row by row
+    # with an early exit: a filled row is usually told by its first cell
     staff_keys = [c.key for c in table.columns if not c.computed] or list(raw.columns)
     if len(raw):
-        filled = ~raw[staff_keys].map(is_blank).all(axis=1)
-        raw = raw[filled.to_numpy()]
+        staff_cols = [data[k] for k in staff_keys]
+        filled = np.fromiter((any(not is_blank(col[i]) for col in staff_cols) for i in range(len(grid))),
+                             dtype=bool, count=len(grid))
+        if not filled.all():
+            raw = raw[filled]
     frame = Frame(table, table.sheet, pd.DataFrame(index=raw.index), raw, header_row, cols, ref,
                   problems, {}, extra, below)
     # merged cells inside the body
@@ -342,6 +348,17 @@ def _same(old: Any, new: Any) -> bool:
     return old == new
 
 
+def _cell_values(vals: pd.Series) -> list[Any]:
+    """A column as cell values (:func:`to_cell` of each); a date column whose values are whole
+    days is converted in one numpy call (NaT → None)."""
+    if pd.api.types.is_datetime64_dtype(vals.dtype):
+        arr = vals.to_numpy(dtype="datetime64[s]")
+        days = arr.astype("datetime64[D]")
+        if (np.isnat(arr) | (arr == days)).all():
+            return days.astype(object).tolist()  # datetime.date objects, None for NaT
+    return [to_cell(v) for v in vals.to_numpy(dtype=object)]
+
+
 def _cell_formats(c: Column) -> str | None:
     return c.format if c.kind in ("date", "int", "number") else None
 
@@ -371,14 +388,16 @@ def write_columns(book: Book, frame: Frame, values: Mapping[str, Any] | pd.DataF
             vals = pd.Series(list(vals) if not isinstance(vals, np.ndarray) else vals, index=frame.df.index)
         old = frame.raw[key] if key in frame.raw else pd.Series(dtype=object)
         before = old.reindex(vals.index).to_numpy(dtype=object)  # one lookup for the column
-        for r, v, prev in zip(vals.index, vals.to_numpy(dtype=object), before):
+        only_blank = c.fill_blank and not c.computed
+        for r, new, prev in zip(vals.index, _cell_values(vals), before):
             r = int(r)
             if keep is not None and r not in keep:
                 continue
             prev = None if is_blank(prev) else prev
-            if c.fill_blank and not c.computed and not is_blank(prev):
+            if only_blank and prev is not None:
                 continue
-            new = to_cell(v)
+            if new is None and prev is None or type(new) is type(prev) and new == prev:
+                continue  # the common case, decided without _same's conversions
             if _same(prev, new):
                 continue
             cells[(r, col)] = new

@@ -534,3 +534,70 @@ def test_xlbook_finds_merged_areas_by_bisection(tmp_path):
     finally:
         _FakeRange.__init__ = orig
     assert len(calls) < 300  # not one per cell (3000 × 23)
+
+
+# ---- a sheet the job regenerates is not parsed again (will_replace) -----------------------------
+def _cells(path: Path, sheet: str) -> dict:
+    ws = load_workbook(path)[sheet]
+    return {(c.row, c.column): c.value for r in ws.iter_rows() for c in r if c.value is not None}
+
+
+def _with_generated_sheet(path: Path) -> Path:
+    """The built workbook with some ledger rows and a generated sheet 回访计划2027 of 300 rows."""
+    with FileBook.open(path) as book:
+        book.write("项目台账", 2, 1, [["P1", "甲"], ["P2", "乙"]])
+        book.new_sheet("回访计划2027")
+        book.write("回访计划2027", 1, 1, [[f"旧计划第{i}行", i] for i in range(1, 301)])
+        book.save()
+    return path
+
+
+def test_will_replace_skips_parsing_and_keeps_every_other_sheet(wb_path):
+    from pyfuncs.io.book import BookError
+
+    _with_generated_sheet(wb_path)
+    others = {s: _cells(wb_path, s) for s in ("项目台账", "保修条款", "设置")}
+    with FileBook.open(wb_path) as book:
+        assert book.read("回访计划2027", (2, 1, 2, 2)) == [["旧计划第2行", 2]]  # read before any write: fine
+        book.will_replace("回访计划2027")
+        book.write("项目台账", 3, 3, [["建设单位乙"]])  # the first write loads the workbook
+        ws = book.native["回访计划2027"]
+        assert not ws._cells  # a placeholder: its 300 rows were not parsed
+        with pytest.raises(BookError, match="回访计划2027"):
+            book.read("回访计划2027", (1, 1, 1, 1))  # never read a placeholder as if it were empty
+        book.delete_sheet("回访计划2027")
+        book.new_sheet("回访计划2027")
+        book.write("回访计划2027", 1, 1, [["新计划"]])
+        book.save()
+    assert _cells(wb_path, "回访计划2027") == {(1, 1): "新计划"}
+    assert _cells(wb_path, "项目台账") == {**others["项目台账"], (3, 3): "建设单位乙"}
+    for s in ("保修条款", "设置"):
+        assert _cells(wb_path, s) == others[s]
+    assert part_bytes(wb_path, "xl/vbaProject.bin")
+
+
+def test_a_sheet_declared_for_replacement_but_not_replaced_is_never_saved_empty(wb_path):
+    from pyfuncs.io.book import BookError
+
+    _with_generated_sheet(wb_path)
+    before = wb_path.read_bytes()
+    with FileBook.open(wb_path) as book:
+        book.will_replace("回访计划2027")
+        book.write("项目台账", 3, 3, [["建设单位乙"]])
+        with pytest.raises(BookError, match="回访计划2027"):
+            book.save()  # a job that failed to regenerate it must not lose the old plan
+    assert wb_path.read_bytes() == before
+
+
+def test_package_tables_agree_with_openpyxl(tmp_path):
+    from pyfuncs.demo import fill, sample_data
+    from pyfuncs.io.filebook import package_tables
+
+    p = make_workbook(tmp_path / "d.xlsm")
+    with FileBook.open(p) as book:
+        fill(book, sample_data(D(2026, 11, 21), seed=3, n_projects=10, n_tickets=60, n_visits=15))
+        book.save()
+    wb = load_workbook(p)
+    expected = {t.name.lower(): (ws.title, parse_ref(t.ref)) for ws in wb.worksheets for t in ws.tables.values()}
+    assert package_tables(p) == expected and len(expected) == len(TABLES)
+    assert package_tables(tmp_path / "missing.xlsm") == {}  # unreadable: callers ask the slower readers

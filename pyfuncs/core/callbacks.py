@@ -172,12 +172,19 @@ def plan_visits(projects: pd.DataFrame, parts: pd.DataFrame, year: int,
     kind_rank = {k: i for i, k in enumerate(KIND_ORDER)}
     part_rank = {p: i for i, p in enumerate(PART_LABELS)}
     ev = ev.sort_values(["project_id", "month", "date"], kind="stable")
-    rows = []
-    for (proj, _month), g in ev.groupby(["project_id", "month"], sort=False):
-        kinds = sorted(set(g["kind"]), key=kind_rank.get)
-        plist = sorted({p for ps in g["parts"] for p in ps}, key=part_rank.get)
-        reasons = list(dict.fromkeys(g["reason"]))
-        rows.append((g["date"].iloc[0], proj, SEP.join(kinds), SEP.join(plist), "；".join(reasons)))
+    # one pass over plain columns (a pandas group per project and month was seconds on 2,000
+    # projects): per (project, month) the first date, the kinds, the parts and the reasons
+    groups: dict[tuple, list] = {}
+    for proj, month, day, kind, plist, reason in zip(ev["project_id"], ev["month"], ev["date"],
+                                                     ev["kind"], ev["parts"], ev["reason"]):
+        g = groups.get((proj, month))
+        if g is None:
+            g = groups[(proj, month)] = [day, set(), set(), {}]
+        g[1].add(kind)
+        g[2].update(plist)
+        g[3][reason] = None
+    rows = [(day, proj, SEP.join(sorted(kinds, key=kind_rank.get)), SEP.join(sorted(ps, key=part_rank.get)),
+             "；".join(reasons)) for (proj, _), (day, kinds, ps, reasons) in groups.items()]
     out = pd.DataFrame(rows, columns=["date", "project_id", "kinds", "parts", "reasons"])
     day = out["date"].to_numpy().astype("datetime64[D]")
     nxt = cal.next_workday(day)

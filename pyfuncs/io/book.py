@@ -83,6 +83,11 @@ def format_ref(ref: Ref) -> str:
 
 def to_cell(v: Any) -> Any:
     """A Python/numpy/pandas value → what a cell holds (None, str, int, float, bool, date/datetime)."""
+    t = type(v)  # the plain types first: this runs once per computed cell of a big ledger
+    if t is str:
+        return v if v.strip() else None
+    if t is int or t is bool or t is dt.date:
+        return v
     if is_blank(v):
         return None
     try:
@@ -147,6 +152,13 @@ class Book(ABC):
     @abstractmethod
     def delete_sheet(self, name: str) -> None:
         """Remove a sheet (no error when it does not exist)."""
+
+    def will_replace(self, sheet: str) -> None:
+        """The job will regenerate ``sheet`` as a whole (a generated sheet such as the year's plan)
+        after reading what it needs of it. A file book then skips parsing that sheet's cells when it
+        loads for writing; reading it after the job's first write is an error, and saving before
+        it was replaced is refused (so its old content can never be lost half-way). Live Excel:
+        nothing to do."""
 
     # ---- reading -------------------------------------------------------------------------------
     @abstractmethod

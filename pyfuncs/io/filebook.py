@@ -33,6 +33,8 @@ class FileBook(Book):
         self._wb = wb
         self._fast = fast  # a CalamineWorkbook answering reads until the first write
         self._grids: dict[str, list[list[Any]]] = {}
+        self._fast_merged: dict[str, list[Ref]] = {}
+        self._fast_tables: dict[str, tuple[str, Ref]] | None = None
         self.path = Path(path) if path else None
         self.verbose = verbose
         self.keep = keep
@@ -40,12 +42,15 @@ class FileBook(Book):
         self._stack = contextlib.ExitStack()
         self._calamine = None
         self._cached: dict[str, Any] = {}
+        self._replacing: set[str] = set()  # sheets the job regenerates (see will_replace)
+        self._stubs: dict[str, Any] = {}  # ... loaded as empty placeholders, until replaced
 
     @property
     def wb(self):
         """The openpyxl workbook, loaded on first use (a read-only job never needs it)."""
         if self._wb is None:
-            self._wb = load(self.path)
+            self._wb = load(self.path, skip=self._replacing)
+            self._stubs = {name: self._wb[name] for name in self._replacing if name in self._wb.sheetnames}
             self._fast = None
             self._grids.clear()
         return self._wb
@@ -72,8 +77,13 @@ class FileBook(Book):
         if g is None:
             if sheet not in self._fast.sheet_names:
                 raise BookError(f"工作簿中没有工作表「{sheet}」")
-            g = self._fast.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-            g = [[None if v == "" else v for v in row] for row in g if row is not None]
+            ws = self._fast.get_sheet_by_name(sheet)  # parses the sheet: once, for values and merges
+            self._fast_merged[sheet] = [(a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1)
+                                        for a, b in (ws.merged_cell_ranges or [])]
+            # calamine → the values openpyxl would give: '' as None, whole floats as int (inline:
+            # this runs once per cell of the sheet)
+            g = [[None if v == "" else int(v) if type(v) is float and v.is_integer() and abs(v) < 2**53 else v
+                  for v in row] for row in ws.to_python(skip_empty_area=False) if row is not None]
             self._grids[sheet] = g
         return g
 
@@ -124,11 +134,25 @@ class FileBook(Book):
                 self._drop_fast()
         return list(self.wb.sheetnames)
 
+    def will_replace(self, sheet: str) -> None:
+        if self._wb is None:
+            self._replacing.add(sheet)
+
+    def _unreplaced(self) -> list[str]:
+        """Sheets loaded as placeholders (will_replace) that are still in the workbook."""
+        if self._wb is None:
+            return []
+        live = {id(ws) for ws in self._wb._sheets}
+        return [name for name, ws in self._stubs.items() if id(ws) in live]
+
     def _ws(self, sheet: str):
         try:
-            return self.wb[sheet]
+            ws = self.wb[sheet]
         except KeyError:
             raise BookError(f"工作簿中没有工作表「{sheet}」") from None
+        if self._stubs.get(sheet) is ws:
+            raise BookError(f"程序错误：工作表「{sheet}」已声明将整体重新生成，未读入内容，不能在此之后读写它")
+        return ws
 
     def new_sheet(self, name: str, template: str | None = None, index: int | None = None) -> None:
         old_index = None
@@ -196,7 +220,7 @@ class FileBook(Book):
                 for row in range(t - 1, b):
                     src = g[row] if row < len(g) else []
                     vals = src[l - 1:r]
-                    out.append([_fast_value(v) for v in vals] + [None] * (width - len(vals)))
+                    out.append(vals + [None] * (width - len(vals)) if len(vals) < width else vals)
                 return out
         ws = self._ws(sheet)
         out = []
@@ -253,6 +277,14 @@ class FileBook(Book):
         return None
 
     def table_ref(self, sheet: str, name: str) -> Ref | None:
+        if self._fast_ok and self.path is not None:
+            if self._fast_tables is None:
+                self._fast_tables = package_tables(self.path)
+            if self._fast_tables:  # {} = could not read the table parts: ask calamine
+                if sheet not in self.sheet_names():
+                    raise BookError(f"工作簿中没有工作表「{sheet}」")
+                hit = self._fast_tables.get(name.lower())
+                return hit[1] if hit and hit[0] == sheet else None
         if self._fast_ok:
             try:
                 for tname in self._fast.table_names:
@@ -279,8 +311,7 @@ class FileBook(Book):
         if self._fast_ok:
             try:
                 self._grid(sheet)
-                ranges = self._fast.get_sheet_by_name(sheet).merged_cell_ranges or []
-                return [(a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1) for a, b in ranges]
+                return list(self._fast_merged[sheet])
             except BookError:
                 raise
             except Exception:  # noqa: BLE001 - see _drop_fast
@@ -403,6 +434,10 @@ class FileBook(Book):
         if target is None:
             raise BookError("没有保存路径")
         original = self.path if self.path and self.path.exists() else None
+        pending = self._unreplaced()
+        if pending:
+            raise BookError("程序错误：工作表「" + "」「".join(pending)
+                            + "」已声明将整体重新生成但尚未生成；为免丢失其原有内容，未保存工作簿")
 
         def write(tmp: Path) -> None:
             self.wb.save(tmp)
@@ -414,6 +449,60 @@ class FileBook(Book):
         return bak
 
 
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _part_rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """{relationship id: (type, target part)} of a package part (targets made absolute)."""
+    from defusedxml import ElementTree as ET
+
+    folder, base = posixpath.split(part)
+    try:
+        root = ET.fromstring(z.read(posixpath.join(folder, "_rels", base + ".rels")))
+    except KeyError:
+        return {}
+    out = {}
+    for el in root:
+        target = el.get("Target", "")
+        if el.get("TargetMode") == "External" or not target:
+            continue
+        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        out[el.get("Id", "")] = (el.get("Type", ""), target)
+    return out
+
+
+def package_tables(path: Path) -> dict[str, tuple[str, Ref]]:
+    """Every Excel table of a workbook file as {name (lower case): (sheet, ref)}, read from the
+    small table parts alone (python-calamine's table lookup loads each table's cells). Empty when
+    the package cannot be read this way; callers then ask calamine or openpyxl.
+
+    Example: ``package_tables("aftercare.xlsm")["tblrepairs"]`` → ``("报修台账", (1, 1, 2, 23))``."""
+    from defusedxml import ElementTree as ET
+
+    out: dict[str, tuple[str, Ref]] = {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            book_part = next((t for typ, t in _part_rels(z, "").values() if typ.endswith("/officeDocument")), None)
+            if book_part is None:
+                return {}
+            rels = _part_rels(z, book_part)
+            for sh in ET.fromstring(z.read(book_part)).iter(_MAIN_NS + "sheet"):
+                typ, part = rels.get(sh.get(_REL_ID, ""), ("", ""))
+                if not part:
+                    continue
+                for ttyp, tpart in _part_rels(z, part).values():
+                    if not ttyp.endswith("/table"):
+                        continue
+                    t = ET.fromstring(z.read(tpart))
+                    ref = parse_ref(t.get("ref", ""))
+                    for key in {t.get("name"), t.get("displayName")} - {None}:
+                        out[key.lower()] = (sh.get("name", ""), ref)
+    except Exception:  # noqa: BLE001 - any surprise: the slower readers answer instead
+        return {}
+    return out
+
+
 def _calamine(path: Path):
     """A CalamineWorkbook with its tables, or None when calamine cannot read the file."""
     try:
@@ -422,13 +511,6 @@ def _calamine(path: Path):
         return CalamineWorkbook.from_path(str(path), load_tables=True)
     except Exception:  # noqa: BLE001 - fall back to openpyxl, which gives the clear error
         return None
-
-
-def _fast_value(v: Any) -> Any:
-    """calamine → the values openpyxl would give: whole floats as int, datetimes at midnight kept."""
-    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
-        return int(v)
-    return v
 
 
 def _macro_enabled(path: Path) -> bool:
@@ -444,16 +526,71 @@ def _macro_enabled(path: Path) -> bool:
         return True
 
 
-def load(path: Path):
-    """openpyxl load with everything kept; turns library errors into a Chinese :class:`Refused`."""
-    import warnings
+_WORKSHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml$")
+_EMPTY_SHEET = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
 
-    from openpyxl import load_workbook
+
+def _reader_class():
+    """openpyxl's ExcelReader with two savings that lose nothing:
+
+    - the copy of the package it keeps for saving the VBA project (``keep_vba``) leaves out the
+      worksheet parts, which its writer never takes from that copy (it takes the VBA project,
+      VML drawings, ribbon and ActiveX parts, content types and root relationships);
+    - sheets named in ``skip`` are read as empty placeholders (the job regenerates them; see
+      :meth:`FileBook.will_replace`), so their cells are not parsed.
+    """
+    from openpyxl.reader.excel import ExcelReader
+
+    class _Archive:
+        def __init__(self, archive, empty: set[str]):
+            self._archive, self._empty = archive, empty
+
+        def open(self, name, *a, **kw):
+            if name in self._empty:
+                return io.BytesIO(_EMPTY_SHEET)
+            return self._archive.open(name, *a, **kw)
+
+        def __getattr__(self, attr):
+            return getattr(self._archive, attr)
+
+    class Reader(ExcelReader):
+        skip: frozenset[str] = frozenset()
+
+        def read_workbook(self):
+            names = self.valid_files
+            self.valid_files = [n for n in names if not _WORKSHEET_PART.match(n)]
+            try:
+                super().read_workbook()
+            finally:
+                self.valid_files = names
+
+        def read_worksheets(self):
+            empty = {rel.target for sheet, rel in self.parser.find_sheets()
+                     if sheet.name in self.skip and _WORKSHEET_PART.match(rel.target)}
+            if not empty:
+                return super().read_worksheets()
+            archive = self.archive
+            self.archive = _Archive(archive, empty)
+            try:
+                super().read_worksheets()
+            finally:
+                self.archive = archive
+
+    return Reader
+
+
+def load(path: Path, skip: set[str] | frozenset[str] = frozenset()):
+    """openpyxl load with everything kept; turns library errors into a Chinese :class:`Refused`.
+    Sheets named in ``skip`` come back as empty placeholders (see :meth:`FileBook.will_replace`)."""
+    import warnings
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return load_workbook(path, keep_vba=_macro_enabled(path), keep_links=True, rich_text=True)
+            reader = _reader_class()(path, keep_vba=_macro_enabled(path), keep_links=True, rich_text=True)
+            reader.skip = frozenset(skip)
+            reader.read()
+            return reader.wb
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as e:
         raise Refused(f"无法读取工作簿「{Path(path).name}」：{type(e).__name__}: {e}") from e
     except Exception as e:  # noqa: BLE001 - corrupt xml etc.

@@ -81,12 +81,15 @@ def terms_with_ends(projects: pd.DataFrame, terms: pd.DataFrame, settings) -> tu
     df = terms.copy()
     pid = df["project_id"].map(lambda v: "" if is_blank(v) else str(v).strip())
     own = df["start"].to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
-    acc_map = by_id["accepted"] if len(by_id) else pd.Series(dtype="datetime64[s]")
-    acc = pid.map(lambda p: acc_map.get(p, pd.NaT)).to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
+    pids = list(pid)
+    acc_map = by_id["accepted"].to_dict() if len(by_id) else {}
+    acc = pd.to_datetime(pd.Series([acc_map.get(p) for p in pids], dtype=object), errors="coerce")
+    acc = acc.to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
     start = np.where(np.isnat(own), acc, own)
 
-    def look(col):
-        return [by_id[col].get(p) if p in by_id.index else None for p in pid]
+    def look(col):  # one dict per column: a DataFrame access per row was 5 s on 20,000 terms
+        m = by_id[col].to_dict() if col in by_id.columns else {}
+        return [m.get(p) for p in pids]
 
     res = warranty_ends(start, list(df["part"]), [None if is_blank(t) else t for t in df["term"]],
                         look("city"), [None if is_blank(v) else int(v) for v in look("design_life")],
@@ -99,9 +102,11 @@ def terms_with_ends(projects: pd.DataFrame, terms: pd.DataFrame, settings) -> tu
     df["city"] = look("city")
     rows = list(df.index)
     problems = {int(rows[i]): str(m) for i, m in res.errors.items()}
-    for r, p, s_ in zip(rows, pid, start):
-        if np.isnat(s_) and int(r) not in problems:
-            problems[int(r)] = ("项目不在项目台账中" if p not in by_id.index else "起算日期和竣工验收日期都为空") + "，无法计算到期日期"
+    known = set(by_id.index)
+    for i in np.flatnonzero(np.isnat(start)):
+        r, p = int(rows[i]), pids[i]
+        if r not in problems:
+            problems[r] = ("项目不在项目台账中" if p not in known else "起算日期和竣工验收日期都为空") + "，无法计算到期日期"
     return df, problems
 
 

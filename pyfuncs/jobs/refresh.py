@@ -30,7 +30,7 @@ CLOSED = ("已完成", "已验收", "已关闭")
 
 def _key(values) -> np.ndarray:
     """Text keys: stripped, inner whitespace removed, '' for blank."""
-    return np.array(["" if is_blank(v) else re.sub(r"\s+", "", str(v)) for v in values], dtype=object)
+    return np.array(["" if is_blank(v) else "".join(str(v).split()) for v in values], dtype=object)
 
 
 def project_index(projects: Frame) -> pd.DataFrame:
@@ -323,6 +323,13 @@ def run(book: Book, opts: JobOptions) -> JobResult:
     book.set_status("刷新台账：计算保修到期日…")
     terms = read_table(book, TABLES["terms"])
     result.problems += terms.problems
+    # every table is read before the first write: reads are fast until a file book loads for writing
+    rep = read_table(book, TABLES["repairs"])
+    result.problems += rep.problems
+    visit_ids = ()
+    if book.has_sheet(TABLES["visits"].sheet):
+        vt = read_table(book, TABLES["visits"])
+        visit_ids = [v for v in vt.df["ticket_id"].dropna()] if len(vt.df) else ()
     t_out, tp = compute_terms(terms, proj, settings, today)
     result.problems += tp
     t_written = write_columns(book, terms, t_out) if terms.cols else 0
@@ -330,12 +337,6 @@ def run(book: Book, opts: JobOptions) -> JobResult:
                           np.zeros(0, "datetime64[D]"), settings)
 
     book.set_status("刷新台账：计算报修时限和费用承担…")
-    rep = read_table(book, TABLES["repairs"])
-    result.problems += rep.problems
-    visit_ids = ()
-    if book.has_sheet(TABLES["visits"].sheet):
-        vt = read_table(book, TABLES["visits"])
-        visit_ids = [v for v in vt.df["ticket_id"].dropna()] if len(vt.df) else ()
     r_out, rp, stats = compute_repairs(rep, proj, ends, settings, calendar, today, visit_ids)
     result.problems += rp
     r_written = write_columns(book, rep, r_out) if rep.cols else 0
