@@ -225,17 +225,34 @@ def to_pydate(d: np.datetime64) -> dt.date | None:
     return dt.date.fromordinal(int(d.astype("datetime64[D]").astype(np.int64)) + 719163)
 
 
+_MONTH_DAYS_FROM_MARCH = np.array([31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 31, 28], dtype=np.int64)
+
+
 def add_months(dates: np.ndarray, months: np.ndarray | int) -> np.ndarray:
     """Excel ``EDATE`` over a column: same day of the month ``months`` later, clamped to month end.
 
     >>> [str(d) for d in add_months(np.array(["2024-02-29", "2024-01-31"], "datetime64[D]"), np.array([60, 1]))]
     ['2029-02-28', '2024-02-29']
+
+    Integer calendar arithmetic (H. Hinnant's days↔civil algorithms, years counted from March so
+    that February is the last month): twice as fast as numpy's datetime64[M] conversions, and
+    tested equal to them and to LibreOffice's EDATE.
     """
     d = np.asarray(dates, dtype="datetime64[D]")
-    month = d.astype("datetime64[M]")
-    day = (d - month.astype("datetime64[D]")).astype(np.int64)  # 0-based day of month
-    target = month + np.asarray(months, dtype=np.int64).astype("timedelta64[M]")
-    first = target.astype("datetime64[D]")
-    last_day = ((target + np.timedelta64(1, "M")).astype("datetime64[D]") - first).astype(np.int64) - 1
-    out = first + np.minimum(day, last_day).astype("timedelta64[D]")
-    return np.where(np.isnat(d), NAT, out)
+    nat = np.isnat(d)
+    z = np.where(nat, 0, d.view(np.int64)) + 719468  # days since 0000-03-01
+    era = z // 146097
+    doe = z - era * 146097                                              # day of the 400-year era
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365      # year of the era
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)                      # day of the March year
+    mp = (5 * doy + 2) // 153                                           # month, 0 = March
+    day = doy - (153 * mp + 2) // 5 + 1
+    t = (era * 400 + yoe) * 12 + mp + np.asarray(months, dtype=np.int64)
+    y, mp = t // 12, t % 12
+    feb_year = y + 1  # February (mp 11) belongs to the next calendar year
+    leap = (feb_year % 4 == 0) & ((feb_year % 100 != 0) | (feb_year % 400 == 0))
+    day = np.minimum(day, _MONTH_DAYS_FROM_MARCH[mp] + ((mp == 11) & leap))
+    era = y // 400
+    yoe = y - era * 400
+    out = (era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + (153 * mp + 2) // 5 + day - 1 - 719468)
+    return np.where(nat, NAT.view(np.int64), out).view("datetime64[D]")

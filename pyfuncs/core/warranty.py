@@ -311,7 +311,12 @@ def warranty_ends(
         if t is not None and t.unit in ("heating", "cooling"):
             kind = "采暖期" if t.unit == "heating" else "供冷期"
             inside_note[k] = f"起算日处于{kind}内，该不完整{kind}不计入（合同另有约定的从其约定）"
-    notes = np.where(short, short_note[codes], np.where(inside, inside_note[codes], ""))
+    # object columns filled only where a note applies (few rows): three full np.where passes over
+    # object arrays cost more than the date arithmetic
+    notes = np.full(n, "", dtype=object)
+    only_inside = inside & ~short
+    notes[only_inside] = inside_note[codes[only_inside]]
+    notes[short] = short_note[codes[short]]
     errors: dict[int, str] = {}
     if error_of:
         bad = np.isin(codes, np.fromiter(error_of, dtype=np.int64))
