@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from copy import copy
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 #: Named cell styles: font size/bold, fill colour, border, alignment, wrap, number format.
@@ -128,6 +129,7 @@ def _openpyxl_style(name: str):
 
 def render(ws, lay: Layout) -> None:
     """Write ``lay`` onto the (empty) openpyxl worksheet ``ws``."""
+    from openpyxl.cell.cell import Cell
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.properties import PageSetupProperties
 
@@ -135,18 +137,19 @@ def render(ws, lay: Layout) -> None:
     # slow over 100,000 cells; the first cell of each (style, format) pays for it and the others
     # copy its resolved style array (valid within this workbook only, hence a local cache).
     resolved: dict[tuple[str, str | None], Any] = {}
+    cells = ws._cells  # the sheet is empty: cells are created directly, not looked up one by one
     for (r, c), (value, style) in sorted(lay.cells.items()):
-        cell = ws.cell(row=r, column=c)
         if isinstance(value, dt.datetime):
             value = value.date() if value.time() == dt.time() else value
-        cell.value = value
         font, fill, border, align, fmt = _openpyxl_style(style)
         if not fmt and isinstance(value, dt.date):
             fmt = "yyyy-mm-dd"
         key = (style, fmt)
         if key in resolved:
-            cell._style = copy(resolved[key])
+            cells[(r, c)] = Cell(ws, row=r, column=c, value=value, style_array=copy(resolved[key]))
             continue
+        cell = ws.cell(row=r, column=c)
+        cell.value = value
         cell.font = font
         if fill is not None:
             cell.fill = fill
@@ -433,8 +436,13 @@ def _xlwings_chart(ws, spec: ChartSpec) -> None:
     api.Legend.Position = -4107  # xlLegendPositionBottom
 
 
+@lru_cache(maxsize=65536)  # a plan repeats the same names, kinds and parts thousands of times
 def text_width(s: str) -> float:
-    """Display width in Excel character units: CJK and full-width characters count 2."""
+    """Display width in Excel character units: CJK and full-width characters count 2.
+
+    >>> text_width("回访 A1")
+    7
+    """
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in s)
