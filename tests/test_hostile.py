@@ -129,6 +129,12 @@ def find(result, sheet: str, row: int | None, column: str | None, text: str):
 
 # ---- the cell catalogue ------------------------------------------------------------------------
 @dataclass
+class SameAs:
+    """A value copied from the same column of another data row (e.g. a duplicate ticket number)."""
+    row_index: int
+
+
+@dataclass
 class Case:
     id: str
     table: str
@@ -157,6 +163,13 @@ CASES = [
     Case("unknown-project", "repairs", "项目编号", "P999", "refresh", "P999"),
     Case("unknown-cause", "repairs", "原因分类", "天灾", "check", "天灾", None),
     Case("missing-notice", "repairs", "报修日期", None, "refresh", "报修日期"),
+    Case("duplicate-ticket", "repairs", "报修单号", SameAs(0), "check", "重复", None),
+    Case("arrival-before-notice", "repairs", "到场日期", "2026-03-01", "check", "到场日期早于报修日期", None,
+         also={"报修日期": "2026-03-10"}),
+    Case("completion-before-arrival", "repairs", "完成日期", "2026-03-02", "check", "完成日期早于到场日期", None,
+         also={"报修日期": "2026-03-01", "到场日期": "2026-03-05"}),
+    Case("fullwidth-notice", "repairs", "报修日期", "２０２６－０３－０１", "refresh", "", "ok",
+         also={"到场日期": "2026-03-02", "完成日期": "2026-03-03", "验收日期": "2026-03-04"}),
     Case("cost-as-text", "repairs", "维修费用", "五百元", "check", "五百元", None),
     Case("signed-not-choice", "repairs", "用户签认", "也许", "check", "也许", None),
     # 项目台账, through 生成年度回访计划 and 刷新台账
@@ -214,7 +227,11 @@ def test_bad_cell(book, case):
     row = _ensure_row(book, case)
     for header, value in (case.also or {}).items():
         edit(book, case.table, row, header, value)
-    edit(book, case.table, row, case.header, case.value)
+    value = case.value
+    if isinstance(value, SameAs):
+        value = read_cell(book, case.table, table_rows(book, case.table)[0] + value.row_index, case.header)
+        assert value, case
+    edit(book, case.table, row, case.header, value)
     stored = read_cell(book, case.table, row, case.header)
     before = snapshot(book)
     vba = vba_bytes(book)

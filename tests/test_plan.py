@@ -240,3 +240,44 @@ def test_rerun_keeps_columns_staff_added_to_the_plan(book):
     before = {s: sheet_values(book, s) for s in openpyxl.load_workbook(book).sheetnames}
     run_job(book, plan, today=TODAY, year=2026)
     assert {s: sheet_values(book, s) for s in openpyxl.load_workbook(book).sheetnames} == before
+
+
+def test_rerun_keeps_staff_cells_outside_the_plan_table(book):
+    """Nothing staff type on the generated sheet is lost: a column with no header travels with its
+    rows; a note beside the title, in a subtotal row or under the total goes under the new total."""
+    run_job(book, plan, today=TODAY, year=2026)
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws, hdr, rows = _plan_rows(book)
+    ws = wb[SHEET]
+    n = len(hdr)
+    first = sorted(rows)[0]
+    subtotal = next(r for r in range(first, ws.max_row + 1) if r not in rows)  # the first month's subtotal
+    total = max(rows) + 2
+    ws.cell(first, n + 1).value = "已电话预约"               # no header in that column
+    ws.cell(1, n + 2).value = "审核：王主任"                 # beside the title
+    ws.cell(subtotal, n).value = "本月人手不足"               # in a subtotal row
+    ws.cell(total + 3, 2).value = "年终总结见附件"            # under the year total
+    ws.cell(total + 4, 5).value = 42
+    wb.save(book)
+
+    res = run_job(book, plan, today=TODAY, year=2026)
+    ws2, hdr2, rows2 = _plan_rows(book)
+    unnamed = f"未命名（原{openpyxl.utils.get_column_letter(n + 1)}列）"
+    assert unnamed in [c.value for c in ws2[3]]
+    j = [c.value for c in ws2[3]].index(unnamed) + 1
+    key = (rows[first]["项目编号"], rows[first]["计划日期"])
+    new_row = next(r for r, v in rows2.items() if (v["项目编号"], v["计划日期"]) == key)
+    assert ws2.cell(new_row, j).value == "已电话预约"
+    new_total = max(rows2) + 2
+    below = {(r, c): ws2.cell(r, c).value for r in range(new_total + 1, ws2.max_row + 1)
+             for c in range(1, ws2.max_column + 1) if ws2.cell(r, c).value is not None}
+    # in their old order, columns kept, one blank row under the total
+    assert below == {(new_total + 2, n + 2): "审核：王主任", (new_total + 2 + subtotal - 1, n): "本月人手不足",
+                     (new_total + 2 + total + 2, 2): "年终总结见附件", (new_total + 2 + total + 3, 5): 42}
+    hints = [p for p in res.problems if p.sheet == SHEET and p.level == "提示"]
+    assert hints and "4 个单元格" in hints[0].message and hints[0].row == 1
+
+    before = sheet_values(book, SHEET)
+    res = run_job(book, plan, today=TODAY, year=2026)
+    assert sheet_values(book, SHEET) == before  # stable from then on
+    assert not [p for p in res.problems if p.sheet == SHEET]

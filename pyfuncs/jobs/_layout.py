@@ -88,6 +88,7 @@ class Layout:
     outline: dict[int, int] = field(default_factory=dict)  # row → outline level
     charts: list[ChartSpec] = field(default_factory=list)
     print_area: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)  # what a job wants to report about the layout
 
     def put(self, row: int, col: int, value: Any, style: str = "plain") -> None:
         self.cells[(row, col)] = (value, style)

@@ -225,9 +225,12 @@ def _excel_text(template: str, **parts: str) -> str:
     return "=" + "&".join(x for x in out if x != '""')
 
 
-def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, str] | None = None) -> Layout:
+def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, str] | None = None,
+                loose: list[tuple[int, int, Any]] | None = None) -> Layout:
     """Title, generated date, header row at A3, rows by month (outline level 1) each followed by a
-    subtotal row (formulas: visits planned / done in the month), A4 landscape, fit to width."""
+    subtotal row (formulas: visits planned / done in the month), A4 landscape, fit to width.
+    ``loose`` cells (staff's, from outside the old plan's table) go under the year total, one row
+    apart, in their columns and order."""
     t = texts or plan_texts()
     table = plan_table(year)
     cols = table.columns
@@ -291,6 +294,12 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, 
     lay.merge(r, 1, r, n)
     lay.autofilter = f"A{HEADER_ROW}:{col_letter(n + len(extras))}{max(r - 1, HEADER_ROW)}"
     fit_row_heights(lay, list(range(FIRST_ROW, r)))
+    if loose:
+        top = min(row for row, _, _ in loose)
+        for row, c, v in loose:
+            lay.put(r + 2 + row - top, c, v)
+            if r + 2 + row - top != row:
+                lay.meta.setdefault("moved", []).append((row, c, r + 2 + row - top))
     return lay
 
 
@@ -298,7 +307,8 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, 
 def read_plan(book, year: int):
     """The existing plan sheet of ``year`` as a :class:`pyfuncs.tables.Frame` (None if absent).
     Staff columns come from the raw cells (a value outside the dropdown is still staff's text);
-    subtotal rows (no 项目编号) are dropped."""
+    subtotal rows (no 项目编号) are dropped. ``frame.plan`` holds the plan rows (with staff's own
+    columns as ``extra:<header>``), ``frame.loose`` staff's cells outside the plan's table."""
     from pyfuncs.tables import read_table
 
     table = plan_table(year)
@@ -312,7 +322,8 @@ def read_plan(book, year: int):
         df[k] = frame.df[k].map(lambda v: None if pd.isna(v) else pd.Timestamp(v).date())
         raw_bad = frame.raw[k].map(lambda v: not is_blank(v)) & frame.df[k].isna()
         df.loc[raw_bad, k] = frame.raw.loc[raw_bad, k]  # keep staff's unparseable text as is
-    for header, values in _extra_columns(book, frame).items():
+    extras, frame.loose = _staff_cells(book, frame)
+    for header, values in extras.items():
         df[EXTRA + header] = values
     df = df[df["project_id"].map(cell_text) != ""]
     frame.plan = df
@@ -322,24 +333,68 @@ def read_plan(book, year: int):
 EXTRA = "extra:"  # plan columns staff added to the sheet, carried as "extra:<header>"
 
 
-def _extra_columns(book, frame) -> dict[str, list[Any]]:
-    """Columns staff added to the plan sheet (headers not in the schema), read per plan row, so a
-    regenerated plan keeps them: header → values aligned with ``frame.raw``'s rows."""
-    if not len(frame.raw):
-        return {}
-    _, width = book.extent(frame.sheet)
+def _staff_cells(book, frame) -> tuple[dict[str, list[Any]], list[tuple[int, int, Any]]]:
+    """What staff put on the plan sheet beyond the schema's columns, so a regenerated plan loses
+    none of it:
+
+    - their own columns, header → values aligned with ``frame.raw``'s rows: a header not in the
+      schema; a column with no header but values in plan rows gets the header 未命名（原X列）, a
+      repeated header gets （原X列） added;
+    - loose cells (row, column, value): everything else outside what the plan generates (beside
+      the title, beside the subtotal rows, under the year total), written back under the new year
+      total (:func:`plan_layout`), in the same columns and the same order.
+
+    Values are read as values (a formula as its last result)."""
+    height, width = book.extent(frame.sheet)
+    if not height or not width:
+        return {}, []
+    grid = book.read(frame.sheet, (1, 1, height, width))
     hr = frame.header_row
-    headers = book.read(frame.sheet, (hr, 1, hr, max(width, 1)))[0]
+    n = len(frame.table.columns)
     ours = set(frame.cols.values())
-    first, last = int(frame.raw.index.min()), int(frame.raw.index.max())
-    out: dict[str, list[Any]] = {}
-    for col, h in enumerate(headers, start=1):
-        if col in ours or is_blank(h) or str(h).strip() in out:
+    schema_headers = {c.header for c in frame.table.columns}
+    rows = [int(r) for r in frame.raw.index]
+    pids = frame.raw["project_id"].map(cell_text)
+    kinds = frame.raw["kind"].map(cell_text) if "kind" in frame.raw else pd.Series("", index=frame.raw.index)
+    data_rows = {int(r) for r in frame.raw.index[(pids != "").to_numpy()]}
+    generated = [int(r) for r in frame.raw.index[((pids != "") & (kinds != "")).to_numpy()]]
+    table_end = max(generated) + 2 if generated else hr + 1  # the old year total row
+
+    def cell(r: int, c: int) -> Any:
+        row = grid[r - 1] if r - 1 < len(grid) else []
+        return row[c - 1] if c - 1 < len(row) else None
+
+    extras: dict[str, list[Any]] = {}
+    carried = set(ours)
+    for col in range(1, width + 1):
+        if col in ours:
             continue
-        column = book.read(frame.sheet, (first, col, last, col))
-        by_row = {first + i: r[0] for i, r in enumerate(column)}
-        out[str(h).strip()] = [by_row.get(int(r)) for r in frame.raw.index]
-    return out
+        h = cell(hr, col)
+        values = [cell(r, col) for r in rows]
+        if is_blank(h):
+            if not any(not is_blank(cell(r, col)) for r in data_rows):
+                continue
+            name = f"未命名（原{col_letter(col)}列）"
+        else:
+            name = str(h).strip()
+            if name in extras or name in schema_headers:
+                name = f"{name}（原{col_letter(col)}列）"
+        extras[name] = values
+        carried.add(col)
+    loose = []
+    for r in range(1, height + 1):
+        for c in range(1, width + 1):
+            v = cell(r, c)
+            if is_blank(v):
+                continue
+            if r < hr and c <= n:
+                continue  # the title and its notes: regenerated
+            if (r == hr or r in data_rows) and c in carried:
+                continue  # headers and plan rows: regenerated or carried
+            if hr < r <= table_end and r not in data_rows and c in (1, frame.cols.get("name")):
+                continue  # the subtotal and year total texts: regenerated
+            loose.append((r, c, v))
+    return extras, loose
 
 
 def run(book, opts: JobOptions) -> JobResult:
@@ -377,7 +432,15 @@ def run(book, opts: JobOptions) -> JobResult:
     owners = {cell_text(p.get("project_id")): default_owner(p) for p in good_projects.to_dict("records")}
     merged = merge_plan(fresh, old.plan if old is not None else None, owners)
     book.set_status(f"生成{year}年度回访计划：写入工作表…")
-    write_layout(book, plan_layout(merged, year, opts.today), after="回访记录")
+    lay = plan_layout(merged, year, opts.today, loose=old.loose if old is not None else None)
+    moved = lay.meta.get("moved", [])
+    if moved:
+        r, c, to = moved[0]
+        result.problems.append(Problem(
+            plan_table(year).sheet, r, col_letter(c),
+            f"第{r}行{col_letter(c)}列" + (f"等 {len(moved)} 个单元格" if len(moved) > 1 else "的内容")
+            + f"在计划表格以外，重新生成时已原样移到年度合计行下方（第{to}行起，列不变）", "提示"))
+    write_layout(book, lay, after="回访记录")
     book.set_status(None)
     n_changed = int(merged["changed"].sum())
     result.summary = {
