@@ -32,6 +32,18 @@ def stand_in(tmp_path) -> Path:
     return make_workbook(tmp_path / "standin.xlsm", real_build=False, ribbon14=True)
 
 
+def _demo_book(path: Path, seed: int, n_projects: int, n_tickets: int, n_visits: int) -> Path:
+    """The built workbook filled with seeded sample data."""
+    from pyfuncs.demo import fill, sample_data
+
+    make_workbook(path)
+    with FileBook.open(path) as book:
+        fill(book, sample_data(D(2026, 11, 21), seed=seed, n_projects=n_projects, n_tickets=n_tickets,
+                               n_visits=n_visits))
+        book.save()
+    return path
+
+
 def test_refs_roundtrip():
     assert parse_ref("A1:W2") == (1, 1, 2, 23)
     assert format_ref((3, 2, 10, 28)) == "B3:AB10"
@@ -233,12 +245,7 @@ def test_untouched_cells_keep_comments_formats_and_formulas(wb_path):
 
 def test_fast_calamine_reads_match_openpyxl_reads(tmp_path):
     """Reads go through calamine until the first write; both paths give the same frames."""
-    from pyfuncs.demo import fill, sample_data
-
-    p = make_workbook(tmp_path / "d.xlsm")
-    with FileBook.open(p) as book:
-        fill(book, sample_data(D(2026, 11, 21), seed=3, n_projects=10, n_tickets=60, n_visits=15))
-        book.save()
+    p = _demo_book(tmp_path / "d.xlsm", seed=3, n_projects=10, n_tickets=60, n_visits=15)
     for key in ("projects", "terms", "repairs", "visits", "settings", "seasons"):
         with FileBook.open(p) as fast, FileBook.open(p, lock=False, fast_read=False) as slow:
             a, b = read_table(fast, TABLES[key]), read_table(slow, TABLES[key])
@@ -444,15 +451,11 @@ def _norm(v):
 
 def test_xlbook_runs_the_same_job_with_block_calls(tmp_path):
     """XlBook (the ribbon's front door) on a fake xlwings book gives the same cells as FileBook."""
-    from pyfuncs.demo import fill, sample_data
     from pyfuncs.io.xlbook import XlBook
     from pyfuncs.jobs import JobOptions
     from pyfuncs.jobs import refresh
 
-    p = make_workbook(tmp_path / "x.xlsm")
-    with FileBook.open(p) as book:
-        fill(book, sample_data(D(2026, 11, 21), seed=4, n_projects=10, n_tickets=80, n_visits=10))
-        book.save()
+    p = _demo_book(tmp_path / "x.xlsm", seed=4, n_projects=10, n_tickets=80, n_visits=10)
     fake = _FakeXwBook(p)
     xl = XlBook(fake)
     res_x = refresh.run(xl, JobOptions(today=D(2026, 11, 21)))
@@ -590,13 +593,9 @@ def test_a_sheet_declared_for_replacement_but_not_replaced_is_never_saved_empty(
 
 
 def test_package_tables_agree_with_openpyxl(tmp_path):
-    from pyfuncs.demo import fill, sample_data
     from pyfuncs.io.filebook import package_tables
 
-    p = make_workbook(tmp_path / "d.xlsm")
-    with FileBook.open(p) as book:
-        fill(book, sample_data(D(2026, 11, 21), seed=3, n_projects=10, n_tickets=60, n_visits=15))
-        book.save()
+    p = _demo_book(tmp_path / "d.xlsm", seed=3, n_projects=10, n_tickets=60, n_visits=15)
     wb = load_workbook(p)
     expected = {t.name.lower(): (ws.title, parse_ref(t.ref)) for ws in wb.worksheets for t in ws.tables.values()}
     assert package_tables(p) == expected and len(expected) == len(TABLES)

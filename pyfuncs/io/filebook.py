@@ -11,6 +11,7 @@ relationship), so the saved file has every part of the original.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import posixpath
@@ -530,6 +531,7 @@ _WORKSHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml$")
 _EMPTY_SHEET = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
 
 
+@functools.lru_cache(maxsize=None)
 def _reader_class():
     """openpyxl's ExcelReader with two savings that lose nothing:
 
