@@ -12,7 +12,9 @@ Figures:
 - udfs: every worksheet function on a 100,000-row range, µs per row (target ≤ 2 µs);
 - refresh (the next morning) / plan (again) on a workbook of 2,000 projects and 20,000 tickets
   that has been planned and refreshed once (the daily case), end to end on the file, vs a bare openpyxl load and save of the
-  same file (target ≤ 1.3×), and peak memory (tracemalloc, target ≤ 4× the bare load and save).
+  same file (target ≤ 1.3×), and peak memory (target ≤ 4× the bare load and save), twice: what
+  Python allocated (tracemalloc, in this process) and the peak resident memory of a fresh process
+  doing each (native libraries such as python-calamine and the imports included).
 """
 from __future__ import annotations
 
@@ -52,6 +54,29 @@ def _peak(fn: Callable[[], object]) -> tuple[float, int]:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return elapsed, peak
+
+
+def _child_peak_rss(code: str) -> int | None:
+    """Peak resident memory, in bytes, of a fresh Python process running ``code``: native
+    allocations (python-calamine, zlib) and imports included, which tracemalloc does not see.
+    None where the platform does not report it."""
+    import subprocess
+    import sys
+
+    # VmHWM belongs to this process image; ru_maxrss would carry the parent's peak across exec
+    probe = code + (
+        "\nimport resource, sys\nkib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss"
+        "\ntry:\n    kib = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:'))"
+        "\nexcept (OSError, StopIteration):\n    pass\nprint('RSS', kib)")
+    try:
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    for line in out.splitlines():
+        if line.startswith("RSS "):
+            kib = int(line.split()[1])
+            return kib if sys.platform == "darwin" else kib * 1024  # macOS reports bytes
+    return None
 
 
 def core_inputs(n: int, seed: int = 1):
@@ -207,9 +232,24 @@ def bench_jobs(n_projects: int, n_tickets: int, repeat: int = 3) -> list[tuple]:
             _, m_bare = _peak(bare)
             shutil.copy(src, work)
             _, m_job = _peak(lambda: run_job_on_file(job, work, opts))
+            shutil.copy(src, work)
+            r_bare = _child_peak_rss(
+                "import openpyxl\n"
+                f"wb = openpyxl.load_workbook({str(work)!r}, keep_vba=True, keep_links=True, rich_text=True)\n"
+                f"wb.save({str(work)!r})")
+            shutil.copy(src, work)
+            r_job = _child_peak_rss(
+                "import datetime\nfrom pathlib import Path\nfrom pyfuncs.cli import run_job_on_file\n"
+                "from pyfuncs.jobs import JobOptions\n"
+                f"run_job_on_file({job!r}, Path({str(work)!r}), JobOptions(today=datetime.date.fromisoformat("
+                f"{opts.today.isoformat()!r}), year={opts.year!r}))")
             label = f"{job}（{n_projects:,} 个项目、{n_tickets:,} 张报修单）"
             rows.append((f"{label}：耗时 vs openpyxl 裸读写", t_job, t_bare, t_job / t_bare, "≤ 1.3×"))
-            rows.append((f"{label}：峰值内存 MiB vs 裸读写", m_job / 2**20, m_bare / 2**20, m_job / m_bare, "≤ 4×"))
+            rows.append((f"{label}：峰值内存（Python 分配）MiB vs 裸读写", m_job / 2**20, m_bare / 2**20,
+                         m_job / m_bare, "≤ 4×"))
+            if r_job and r_bare:
+                rows.append((f"{label}：进程常驻内存峰值（含原生库）MiB vs 裸读写", r_job / 2**20, r_bare / 2**20,
+                             r_job / r_bare, "≤ 4×"))
     return rows
 
 
