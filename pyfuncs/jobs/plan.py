@@ -382,10 +382,9 @@ def _staff_cells(book, frame) -> tuple[dict[str, list[Any]], list[tuple[int, int
         extras[name] = values
         carried.add(col)
     loose = []
-    for r in range(1, height + 1):
-        for c in range(1, width + 1):
-            v = cell(r, c)
-            if is_blank(v):
+    for r, row in enumerate(grid, start=1):
+        for c, v in enumerate(row, start=1):
+            if v is None or is_blank(v):
                 continue
             if r < hr and c <= n:
                 continue  # the title and its notes: regenerated
