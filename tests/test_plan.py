@@ -96,6 +96,15 @@ def _plan_rows(path):
     return ws, hdr, rows
 
 
+def _planned(book):
+    """Run plan once and open the result for staff's edits: (workbook, plan sheet, header, plan
+    rows by Excel row, header → column)."""
+    run_job(book, plan, today=TODAY, year=2026)
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    _, hdr, rows = _plan_rows(book)
+    return wb, wb[SHEET], hdr, rows, {h: i + 1 for i, h in enumerate(hdr)}
+
+
 def test_run_writes_printable_plan_and_fills_terms(book):
     res = run_job(book, plan, today=TODAY, year=2026)
     assert res.ok, res.problems
@@ -132,11 +141,7 @@ def test_run_writes_printable_plan_and_fills_terms(book):
 
 
 def test_rerun_keeps_staff_data_and_is_idempotent(book):
-    run_job(book, plan, today=TODAY, year=2026)
-    wb = openpyxl.load_workbook(book, keep_vba=True)
-    ws = wb[SHEET]
-    _, hdr, rows = _plan_rows(book)
-    col = {h: i + 1 for i, h in enumerate(hdr)}
+    wb, ws, hdr, rows, col = _planned(book)
     first = next(iter(rows))
     ws.cell(first, col["状态"]).value = "已回访"
     ws.cell(first, col["实际回访日期"]).value = dt.datetime(2026, 1, 22)
@@ -206,11 +211,7 @@ def test_xlwings_renderer_runs_against_a_fake_excel():
 
 
 def test_rerun_keeps_columns_staff_added_to_the_plan(book):
-    run_job(book, plan, today=TODAY, year=2026)
-    wb = openpyxl.load_workbook(book, keep_vba=True)
-    ws = wb[SHEET]
-    _, hdr, rows = _plan_rows(book)
-    col = {h: i + 1 for i, h in enumerate(hdr)}
+    wb, ws, hdr, rows, col = _planned(book)
     mine = len(hdr) + 2  # one empty column, then staff's own
     ws.cell(3, mine).value = "车辆安排"
     first, second = sorted(rows)[:2]
@@ -245,10 +246,7 @@ def test_rerun_keeps_columns_staff_added_to_the_plan(book):
 def test_rerun_keeps_staff_cells_outside_the_plan_table(book):
     """Nothing staff type on the generated sheet is lost: a column with no header travels with its
     rows; a note beside the title, in a subtotal row or under the total goes under the new total."""
-    run_job(book, plan, today=TODAY, year=2026)
-    wb = openpyxl.load_workbook(book, keep_vba=True)
-    ws, hdr, rows = _plan_rows(book)
-    ws = wb[SHEET]
+    wb, ws, hdr, rows, _ = _planned(book)
     n = len(hdr)
     first = sorted(rows)[0]
     subtotal = next(r for r in range(first, ws.max_row + 1) if r not in rows)  # the first month's subtotal

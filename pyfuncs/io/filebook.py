@@ -454,22 +454,28 @@ _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
-def _part_rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-    """{relationship id: (type, target part)} of a package part (targets made absolute)."""
+def _rels(z: zipfile.ZipFile, part: str) -> list[dict[str, str]]:
+    """The relationships of a package part ("" = the package itself) as attribute dicts."""
     from defusedxml import ElementTree as ET
 
     folder, base = posixpath.split(part)
     try:
         root = ET.fromstring(z.read(posixpath.join(folder, "_rels", base + ".rels")))
     except KeyError:
-        return {}
+        return []
+    return [dict(el.attrib) for el in root if el.tag.endswith("Relationship")]
+
+
+def _part_rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """{relationship id: (type, target part)} of a package part (internal targets, made absolute)."""
+    folder = posixpath.dirname(part)
     out = {}
-    for el in root:
-        target = el.get("Target", "")
-        if el.get("TargetMode") == "External" or not target:
+    for rel in _rels(z, part):
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") == "External" or not target:
             continue
-        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-        out[el.get("Id", "")] = (el.get("Type", ""), target)
+        out[rel.get("Id", "")] = (rel.get("Type", ""), _part(target if target.startswith("/")
+                                                             else posixpath.join(folder, target)))
     return out
 
 
@@ -604,16 +610,6 @@ _RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 
 
-def _root_rels(z: zipfile.ZipFile) -> list[dict[str, str]]:
-    from defusedxml import ElementTree as ET
-
-    try:
-        root = ET.fromstring(z.read("_rels/.rels"))
-    except KeyError:
-        return []
-    return [dict(el.attrib) for el in root if el.tag.endswith("Relationship")]
-
-
 def _part(target: str) -> str:
     return posixpath.normpath(target.lstrip("/"))
 
@@ -627,10 +623,10 @@ def repair_package(original: Path, saved: Path) -> list[str]:
     from xml.sax.saxutils import quoteattr
 
     with zipfile.ZipFile(original) as zo:
-        orels = _root_rels(zo)
+        orels = _rels(zo, "")
         onames = set(zo.namelist())
         with zipfile.ZipFile(saved) as zs:
-            srels = _root_rels(zs)
+            srels = _rels(zs, "")
             snames = set(zs.namelist())
             have_targets = {_part(r.get("Target", "")) for r in srels}
             missing_rels = [r for r in orels
