@@ -46,7 +46,6 @@ RESULTS = (PASS, FAIL, TODO, SKIP)
 RESULT_SHEET = "自检结果"
 HEADER = ["类别", "检查项", "结果", "说明"]
 HEADER_ROW = 4
-RESULT_FILLS = {PASS: "C6EFCE", FAIL: "FFC7CE", TODO: "FFEB9C", SKIP: "EDEDED"}
 SELF_JOB = "selftest"
 
 
@@ -508,55 +507,23 @@ def _run_job_on_copy(run: Callable, job: str, path: Path, tmp: Path, today: dt.d
 # --------------------------------------------------------------------------------------------------
 
 def write_results(book, report: SelftestReport) -> None:
-    """(Re)create the 自检结果 sheet: title, summary, one row per check."""
-    book.new_sheet(RESULT_SHEET)
-    title = [["回访保修 自检结果"],
-             [f"运行时间：{report.started:%Y-%m-%d %H:%M:%S}；Python {sys.version.split()[0]}；"
-              f"xlwings {sys.modules['xlwings'].__version__}"],
-             [report.summary()]]
-    book.write(RESULT_SHEET, 1, 1, title)
-    book.write(RESULT_SHEET, HEADER_ROW, 1, [HEADER] + report.rows())
-    book.set_column_widths(RESULT_SHEET, {1: 12, 2: 44, 3: 8, 4: 90})
-    wb = book.native
-    if type(wb).__module__.startswith("openpyxl"):
-        _style_openpyxl(wb[RESULT_SHEET], report)
-    elif _is_xlwings_book(wb):
-        try:
-            _style_xlwings(wb.sheets[RESULT_SHEET], report)
-        except Exception:  # noqa: BLE001 - colours are a nicety; the results are written
-            pass
+    """(Re)create the 自检结果 sheet: title, summary, one row per check, each result coloured."""
+    from pyfuncs.layout import Layout, fit_row_heights
 
-
-def _style_xlwings(sht, report: SelftestReport) -> None:
-    """The same colours in the live workbook (one COM call per result cell)."""
-    sht.range("A1").font.size = 14
-    sht.range("A1").font.bold = True
-    head = sht.range((HEADER_ROW, 1), (HEADER_ROW, len(HEADER)))
-    head.font.bold = True
-    head.color = (221, 235, 247)
-    for i, check in enumerate(report.checks, start=HEADER_ROW + 1):
-        rgb = RESULT_FILLS[check.result]
-        sht.range((i, 3)).color = tuple(int(rgb[k:k + 2], 16) for k in (0, 2, 4))
-
-
-def _style_openpyxl(ws, report: SelftestReport) -> None:
-    from openpyxl.styles import Font, PatternFill
-
-    ws["A1"].font = Font(size=14, bold=True)
-    ws["A3"].font = Font(bold=True, color="9C0006" if not report.ok else "006100")
-    for c in range(1, len(HEADER) + 1):
-        cell = ws.cell(row=HEADER_ROW, column=c)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", start_color="1F4E78", end_color="1F4E78")
-    for i, check in enumerate(report.checks, start=HEADER_ROW + 1):
-        color = RESULT_FILLS[check.result]
-        ws.cell(row=i, column=3).fill = PatternFill("solid", start_color=color, end_color=color)
-    ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    lay = Layout(RESULT_SHEET, print_title_rows=f"{HEADER_ROW}:{HEADER_ROW}", freeze=f"A{HEADER_ROW + 1}")
+    lay.put(1, 1, "回访保修 自检结果", "section")
+    lay.put(2, 1, f"运行时间：{report.started:%Y-%m-%d %H:%M:%S}；Python {sys.version.split()[0]}；"
+                  f"xlwings {sys.modules['xlwings'].__version__}", "plain")
+    lay.put(3, 1, report.summary(), "section")
+    for j, h in enumerate(HEADER, start=1):
+        lay.put(HEADER_ROW, j, h, "header")
+    style = {PASS: "good", FAIL: "bad", TODO: "warn", SKIP: "muted"}
+    for i, (check, row) in enumerate(zip(report.checks, report.rows()), start=HEADER_ROW + 1):
+        for j, v in enumerate(row, start=1):
+            lay.put(i, j, v, style[check.result] if j == 3 else "cell")
+    lay.widths = {1: 12, 2: 44, 3: 8, 4: 90}
+    fit_row_heights(lay)
+    book.put_sheet(lay)
 
 
 def run_selftest(target: Any, *, today: dt.date | None = None, cases: list[UdfCase] | None = None,

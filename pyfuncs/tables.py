@@ -30,11 +30,9 @@ import numpy as np
 import pandas as pd
 
 from pyfuncs.io.book import Book, Ref, col_letter, format_ref, is_blank, parse_ref, to_cell
-from pyfuncs.jobs import Problem
+from pyfuncs.problem import ERROR, HINT, Problem
 from pyfuncs.schema import TABLES, Column, Table
 
-ERROR = "错误"
-HINT = "提示"
 #: dates a register of handed-over buildings can hold; outside: a typing mistake
 SMALL_SERIAL_END = np.datetime64("1900-03-01", "D")
 EARLIEST = np.datetime64("1950-01-01", "D")

@@ -299,6 +299,13 @@ class _FakeApi:
         self.MergeCells = False
         self.PageSetup = type("PS", (), {})()
 
+    def __getattr__(self, name):  # formatting calls of a generated sheet: recorded, not modelled
+        from unittest.mock import MagicMock
+
+        m = MagicMock()
+        setattr(self, name, m)
+        return m
+
 
 class _FakeRange:
     def __init__(self, sheet, a, b=None):

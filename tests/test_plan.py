@@ -183,7 +183,7 @@ def test_xlwings_renderer_runs_against_a_fake_excel():
     """No Excel here: a stand-in records the calls, so the live-Excel path at least executes."""
     from unittest.mock import MagicMock
 
-    from pyfuncs.jobs._layout import render_xlwings
+    from pyfuncs.io.layout_excel import render_xlwings
 
     class Sheets(list):
         def __getitem__(self, k):

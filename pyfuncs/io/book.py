@@ -27,12 +27,24 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyfuncs.layout import Layout
 
 Ref = tuple[int, int, int, int]  # (top, left, bottom, right), 1-based, inclusive
 
 
 from pyfuncs.core.dates import is_blank  # noqa: E402,F401 - re-exported: one blank test everywhere
+
+
+def progress_text(step: int, total: int, text: str) -> str:
+    """The status-bar line of a job step.
+
+    >>> progress_text(2, 5, "刷新报修台账")
+    '回访保修：正在刷新报修台账（2/5）…'
+    """
+    return f"回访保修：正在{text}（{step}/{total}）…"
 
 
 class Formula(str):
@@ -153,6 +165,13 @@ class Book(ABC):
     def delete_sheet(self, name: str) -> None:
         """Remove a sheet (no error when it does not exist)."""
 
+    @abstractmethod
+    def put_sheet(self, lay: "Layout", *, after: str | None = None) -> None:
+        """Replace sheet ``lay.name`` with the rendered :class:`~pyfuncs.layout.Layout` (a sheet the
+        jobs generate as a whole: the year's plan, 统计, forms, 检查结果, 自检结果). It keeps the old
+        sheet's tab position; a new sheet goes right after sheet ``after`` when given and present,
+        else at the end. Plain text in the layout stays text whatever it starts with."""
+
     def will_replace(self, sheet: str) -> None:
         """The job will regenerate ``sheet`` as a whole (a generated sheet such as the year's plan)
         after reading what it needs of it. A file book then skips parsing that sheet's cells when it
@@ -226,6 +245,12 @@ class Book(ABC):
     def set_status(self, text: str | None) -> None:
         """Progress text for staff (Excel's status bar; stderr for files when verbose).
         ``None`` clears it."""
+
+    def progress(self, step: int, total: int, text: str) -> None:
+        """A job's step ``step`` of ``total`` (from 1), e.g. ``book.progress(2, 5, "刷新报修台账")``.
+        Excel shows it on the status bar as 「回访保修：正在刷新报修台账（2/5）…」; a file book
+        passes it to its ``on_progress`` callback (the command line's progress bar)."""
+        self.set_status(progress_text(step, total, text))
 
     @property
     @abstractmethod

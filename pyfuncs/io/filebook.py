@@ -45,6 +45,8 @@ class FileBook(Book):
         self._cached: dict[str, Any] = {}
         self._replacing: set[str] = set()  # sheets the job regenerates (see will_replace)
         self._stubs: dict[str, Any] = {}  # ... loaded as empty placeholders, until replaced
+        #: called with (step, total, text) for each job step (the command line's progress bar)
+        self.on_progress = None
 
     @property
     def wb(self):
@@ -423,6 +425,21 @@ class FileBook(Book):
     def set_status(self, text: str | None) -> None:
         if self.verbose and text:
             print(text, file=sys.stderr)
+
+    def progress(self, step: int, total: int, text: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(step, total, text)
+        else:
+            super().progress(step, total, text)
+
+    def put_sheet(self, lay, *, after: str | None = None) -> None:
+        from pyfuncs.io.layout_openpyxl import replace_sheet
+
+        names = self.wb.sheetnames
+        index = names.index(after) + 1 if lay.name not in names and after in names else None
+        replace_sheet(self.wb, lay.name, lay, index)
+        self._cached.pop(lay.name, None)
+        self.dirty = True
 
     @property
     def native(self):

@@ -198,6 +198,14 @@ class XlBook(Book):
         for col, w in widths.items():
             sh.range((1, col)).column_width = w
 
+    def put_sheet(self, lay, *, after: str | None = None) -> None:
+        from pyfuncs.io.layout_excel import render_xlwings
+
+        names = self.sheet_names()
+        index = names.index(after) + 1 if lay.name not in names and after in names else None
+        render_xlwings(self.xb, lay, index)
+        self.dirty = True
+
     def set_status(self, text: str | None) -> None:
         try:
             self.xb.app.status_bar = text if text else False

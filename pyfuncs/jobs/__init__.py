@@ -11,24 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem in the user's data: where (sheet, row, column) and what (Chinese message)."""
-
-    sheet: str
-    row: int | None
-    column: str | None
-    message: str
-    level: str = "错误"  # 错误 (row skipped) or 提示 (row processed, with a note)
-
-    def __str__(self) -> str:
-        where = self.sheet
-        if self.row is not None:
-            where += f" 第{self.row}行"
-        if self.column:
-            where += f"「{self.column}」列"
-        return f"{where}：{self.message}"
+from pyfuncs.problem import Problem  # noqa: F401 - re-exported for the jobs
 
 
 @dataclass

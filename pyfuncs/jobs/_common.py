@@ -4,7 +4,6 @@ Table reading/writing itself is :mod:`pyfuncs.tables` (the IO layer); these are 
 - :func:`write_updates`: {Excel row: {key: value}} → cells of a generated sheet (the plan).
 - :func:`settings_and_calendar`: 设置 + 城市季节 + 节假日 → (Settings, WorkCalendar, problems).
 - :func:`typed_projects` / :func:`terms_with_ends`: the ledger typed for the core, warranty ends.
-- :func:`write_layout`: render a :class:`~pyfuncs.jobs._layout.Layout` as a (re)generated sheet.
 """
 from __future__ import annotations
 
@@ -63,12 +62,6 @@ def as_date(v: Any) -> dt.date | None:
         return None
 
 
-def native_openpyxl(book: Book):
-    """The openpyxl Workbook behind a FileBook, or None (live Excel)."""
-    wb = book.native
-    return wb if type(wb).__module__.startswith("openpyxl") else None
-
-
 def terms_with_ends(projects: pd.DataFrame, terms: pd.DataFrame, settings) -> tuple[pd.DataFrame, dict[int, str]]:
     """保修条款 (typed, from :func:`pyfuncs.tables.read_table`) with ``start_eff`` (起算日期, else
     the project's 竣工验收日期), ``end`` (datetime64[D] as datetime64[s]), ``name``/``city`` from the
@@ -108,20 +101,3 @@ def terms_with_ends(projects: pd.DataFrame, terms: pd.DataFrame, settings) -> tu
         if r not in problems:
             problems[r] = ("项目不在项目台账中" if p not in known else "起算日期和竣工验收日期都为空") + "，无法计算到期日期"
     return df, problems
-
-
-def write_layout(book: Book, lay, *, after: str | None = None) -> None:
-    """Replace sheet ``lay.name`` with the rendered layout (same tab position if it existed, else
-    after sheet ``after``, else at the end)."""
-    from pyfuncs.jobs import _layout
-
-    wb = native_openpyxl(book)
-    names = book.sheet_names()
-    index = None
-    if lay.name not in names and after in names:
-        index = names.index(after) + 1
-    if wb is not None:
-        _layout.replace_sheet(wb, lay.name, lay, index)
-    else:  # live Excel
-        _layout.render_xlwings(book.native, lay, index)
-    book.dirty = True

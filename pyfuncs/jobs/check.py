@@ -19,6 +19,7 @@ import pandas as pd
 
 from pyfuncs.io.book import Book, is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
+from pyfuncs.layout import Layout, fit_row_heights
 from pyfuncs.schema import TABLES
 from pyfuncs.tables import ERROR, HINT, Frame, read_calendar, read_settings, read_table
 
@@ -238,21 +239,36 @@ def find_problems(book: Book, today: dt.date) -> list[Problem]:
     return problems
 
 
-def write_result_sheet(book: Book, problems: list[Problem], today: dt.date) -> None:
-    rows = [[f"数据检查结果（{today:%Y-%m-%d}）：错误 {sum(p.level == ERROR for p in problems)} 处，"
-             f"提示 {sum(p.level == HINT for p in problems)} 处", None, None, None, None],
-            ["级别", "工作表", "行", "列", "问题"]]
-    rows += [[p.level, p.sheet, p.row, p.column, p.message] for p in problems]
+def result_layout(problems: list[Problem], today: dt.date, sheets: list[str] = ()) -> Layout:
+    """The 检查结果 sheet: a title, a header, one row per problem; the sheet name links to the
+    problem's row on that sheet (when the sheet exists)."""
+    lay = Layout(RESULT_SHEET, print_title_rows="2:2", freeze="A3")
+    lay.put(1, 1, f"数据检查结果（{today:%Y-%m-%d}）：错误 {sum(p.level == ERROR for p in problems)} 处，"
+                  f"提示 {sum(p.level == HINT for p in problems)} 处", "section")
+    lay.merge(1, 1, 1, 5)
+    for j, h in enumerate(("级别", "工作表", "行", "列", "问题"), start=1):
+        lay.put(2, j, h, "header")
+    for i, p in enumerate(problems, start=3):
+        lay.put(i, 1, p.level, "bad" if p.level == ERROR else "warn")
+        lay.put(i, 2, p.sheet, "link" if p.sheet in sheets else "cell")
+        if p.sheet in sheets:
+            lay.link(i, 2, p.sheet, f"A{p.row or 1}")
+        lay.put(i, 3, p.row, "int")
+        lay.put(i, 4, p.column, "cell")
+        lay.put(i, 5, p.message, "cell")
     if not problems:
-        rows.append([None, None, None, None, "没有发现问题"])
-    book.new_sheet(RESULT_SHEET)
-    book.write(RESULT_SHEET, 1, 1, rows)
-    book.set_column_widths(RESULT_SHEET, {1: 6, 2: 12, 3: 6, 4: 14, 5: 70})
-    book.page_setup(RESULT_SHEET, landscape=True, repeat_rows="2:2")
+        lay.put(3, 5, "没有发现问题", "cell")
+    lay.widths = {1: 6, 2: 12, 3: 6, 4: 14, 5: 70}
+    fit_row_heights(lay)
+    return lay
+
+
+def write_result_sheet(book: Book, problems: list[Problem], today: dt.date) -> None:
+    book.put_sheet(result_layout(problems, today, book.sheet_names()))
 
 
 def run(book: Book, opts: JobOptions) -> JobResult:
-    book.set_status("数据检查中…")
+    book.progress(1, 1, "检查数据")
     problems = find_problems(book, opts.today)
     if opts.extra.get("sheet"):
         write_result_sheet(book, problems, opts.today)

@@ -1,7 +1,7 @@
 """打印回访单 (``forms``): 工程回访单, 保修(维修)单 and 保修期满通知书, filled from the tables.
 
 The layouts are in ``templates/forms.toml`` (the editable, diffable source); :func:`render_form`
-turns a template and a dict of fields into a :class:`~pyfuncs.jobs._layout.Layout` (A4 portrait,
+turns a template and a dict of fields into a :class:`~pyfuncs.layout.Layout` (A4 portrait,
 one page). Each form becomes a sheet of the workbook (``回访单-P001-2026-03``,
 ``维修单-BX2026-0001``, ``期满通知-P001-2026-03``; a rerun replaces the sheet of the same name),
 or, with ``opts.extra["out"]`` = a folder, one ``.xlsx`` file per form there.
@@ -32,7 +32,7 @@ import pandas as pd
 
 from pyfuncs.jobs._common import is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
-from pyfuncs.jobs._layout import Layout, fit_row_heights
+from pyfuncs.layout import Layout, fit_row_heights
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "forms.toml"
 SAT_LEVELS = ("很满意", "满意", "基本满意", "不太满意", "不满意")
@@ -198,7 +198,7 @@ def parse_selection(items: list[str]) -> tuple[list[tuple[str, tuple]], list[str
 # --- the job -----------------------------------------------------------------------------------
 def run(book, opts: JobOptions) -> JobResult:
     from pyfuncs.core.clock import payer, repair_due
-    from pyfuncs.jobs._common import settings_and_calendar, terms_with_ends, write_layout
+    from pyfuncs.jobs._common import settings_and_calendar, terms_with_ends
     from pyfuncs.jobs.plan import read_plan
     from pyfuncs.jobs.report import CLOSED_STATES
     from pyfuncs.schema import TABLES
@@ -343,7 +343,7 @@ def run(book, opts: JobOptions) -> JobResult:
     if out:
         import openpyxl
 
-        from pyfuncs.jobs._layout import render
+        from pyfuncs.io.layout_openpyxl import render
 
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
@@ -357,7 +357,7 @@ def run(book, opts: JobOptions) -> JobResult:
             written.append(str(target))
     else:
         for name, lay in unique.items():
-            write_layout(book, lay)
+            book.put_sheet(lay)
             written.append(name)
     result.summary = {"forms": written, "count": len(written)}
     result.messages.append(f"生成了 {len(written)} 份表单" + (f"（文件夹 {out}）" if out else "（每份一个工作表）")

@@ -30,7 +30,7 @@ from pyfuncs.core.parts import PART_LABELS
 from pyfuncs.io.book import col_letter
 from pyfuncs.jobs._common import as_date, cell_text, is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
-from pyfuncs.jobs._layout import Layout, fit_row_heights
+from pyfuncs.layout import Layout, fit_row_heights
 from pyfuncs.schema import plan_table
 
 #: columns of a plan frame (schema keys of the plan table), in sheet order
@@ -398,7 +398,7 @@ def _staff_cells(book, frame) -> tuple[dict[str, list[Any]], list[tuple[int, int
 
 def run(book, opts: JobOptions) -> JobResult:
     from pyfuncs.core.callbacks import plan_visits
-    from pyfuncs.jobs._common import settings_and_calendar, terms_with_ends, write_layout
+    from pyfuncs.jobs._common import settings_and_calendar, terms_with_ends
     from pyfuncs.schema import PROJECTS, TERMS
     from pyfuncs.tables import append_rows, read_table
 
@@ -413,7 +413,7 @@ def run(book, opts: JobOptions) -> JobResult:
     # as a whole, so a file book need not parse it again when it loads for writing
     old = read_plan(book, year)
     book.will_replace(plan_table(year).sheet)
-    book.set_status(f"生成{year}年度回访计划：补充保修条款…")
+    book.progress(1, 3, f"为{year}年度回访计划补充保修条款")
     add = missing_terms(projects.df[~projects.df.index.isin(projects.bad_rows)], terms.df)
     if len(add):
         append_rows(book, terms, add)
@@ -425,12 +425,12 @@ def run(book, opts: JobOptions) -> JobResult:
     for row, msg in bad_ends.items():
         result.problems.append(Problem(TERMS.sheet, row, TERMS.column("end").header, msg, "提示"))
     tw = tw[~tw["end"].isna()]
-    book.set_status(f"生成{year}年度回访计划：计算回访日期…")
+    book.progress(2, 3, f"计算{year}年度回访日期")
     visits = plan_visits(good_projects, tw.assign(start=tw["start_eff"]), year, settings, calendar)
     fresh = build_plan(visits, good_projects)
     owners = {cell_text(p.get("project_id")): default_owner(p) for p in good_projects.to_dict("records")}
     merged = merge_plan(fresh, old.plan if old is not None else None, owners)
-    book.set_status(f"生成{year}年度回访计划：写入工作表…")
+    book.progress(3, 3, f"写入{year}年度回访计划")
     lay = plan_layout(merged, year, opts.today, loose=old.loose if old is not None else None)
     moved = lay.meta.get("moved", [])
     if moved:
@@ -439,7 +439,7 @@ def run(book, opts: JobOptions) -> JobResult:
             plan_table(year).sheet, r, col_letter(c),
             f"第{r}行{col_letter(c)}列" + (f"等 {len(moved)} 个单元格" if len(moved) > 1 else "的内容")
             + f"在计划表格以外，重新生成时已原样移到年度合计行下方（第{to}行起，列不变）", "提示"))
-    write_layout(book, lay, after="回访记录")
+    book.put_sheet(lay, after="回访记录")
     book.set_status(None)
     n_changed = int(merged["changed"].sum())
     result.summary = {

@@ -311,16 +311,16 @@ def compute_repairs(rep: Frame, proj: pd.DataFrame, ends: pd.DataFrame, settings
 def run(book: Book, opts: JobOptions) -> JobResult:
     result = JobResult("refresh")
     today = opts.today
-    book.set_status("刷新台账：读取设置和节假日…")
+    book.progress(1, 5, "读取设置和节假日")
     settings, p1 = read_settings(book)
     calendar, p2 = read_calendar(book)
     result.problems += p1 + p2
-    book.set_status("刷新台账：读取项目台账…")
+    book.progress(2, 5, "读取项目台账")
     projects = read_table(book, TABLES["projects"])
     result.problems += projects.problems
     proj = project_index(projects)
 
-    book.set_status("刷新台账：计算保修到期日…")
+    book.progress(3, 5, "计算保修到期日")
     terms = read_table(book, TABLES["terms"])
     result.problems += terms.problems
     # every table is read before the first write: reads are fast until a file book loads for writing
@@ -336,9 +336,10 @@ def run(book: Book, opts: JobOptions) -> JobResult:
     ends = effective_ends(proj, terms, t_out["end"].to_numpy(dtype="datetime64[D]") if len(t_out) else
                           np.zeros(0, "datetime64[D]"), settings)
 
-    book.set_status("刷新台账：计算报修时限和费用承担…")
+    book.progress(4, 5, "刷新报修台账")
     r_out, rp, stats = compute_repairs(rep, proj, ends, settings, calendar, today, visit_ids)
     result.problems += rp
+    book.progress(5, 5, "写入报修台账")
     r_written = write_columns(book, rep, r_out) if rep.cols else 0
     book.set_status(None)
 

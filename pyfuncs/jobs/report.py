@@ -27,7 +27,7 @@ import pandas as pd
 
 from pyfuncs.core.parts import PART_LABELS
 from pyfuncs.jobs import JobOptions, JobResult, Problem
-from pyfuncs.jobs._layout import ChartSpec, Layout, fit_row_heights
+from pyfuncs.layout import ChartSpec, Layout, fit_row_heights
 from pyfuncs.schema import CAUSES, REPORT_SHEET, URGENCIES
 
 CLOSED_STATES = ("已完成", "已验收", "已关闭")
@@ -321,15 +321,14 @@ def _d(v):
 
 # --- the job ----------------------------------------------------------------------------------
 def run(book, opts: JobOptions) -> JobResult:
-    from pyfuncs.jobs._common import native_openpyxl, settings_and_calendar, terms_with_ends
-    from pyfuncs.jobs import _layout
+    from pyfuncs.jobs._common import settings_and_calendar, terms_with_ends
     from pyfuncs.schema import TABLES
     from pyfuncs.tables import read_table
 
     result = JobResult("report")
     settings, calendar, problems = settings_and_calendar(book)
     result.problems += problems
-    book.set_status("统计报表：读取台账…")
+    book.progress(1, 2, "读取台账")
     frames = {k: read_table(book, TABLES[k]) for k in ("projects", "terms", "repairs", "visits")}
     for f in frames.values():
         result.problems += f.problems
@@ -344,18 +343,8 @@ def run(book, opts: JobOptions) -> JobResult:
         result.problems.append(Problem(TABLES["terms"].sheet, row, "到期日期", msg, "提示"))
     rep = compute(projects, terms, good("repairs"), good("visits"), settings, calendar, opts.today)
     lay = report_layout(rep)
-    book.set_status("统计报表：写入统计表和图表…")
-    wb = native_openpyxl(book)
-    if wb is not None:
-        if REPORT_SHEET in wb.sheetnames:
-            ws = wb[REPORT_SHEET]
-            _layout.clear_sheet(ws)
-            _layout.render(ws, lay)
-        else:
-            _layout.replace_sheet(wb, REPORT_SHEET, lay)
-    else:
-        _layout.render_xlwings(book.native, lay, None, clear=True)
-    book.dirty = True
+    book.progress(2, 2, "写入统计表和图表")
+    book.put_sheet(lay)
     book.set_status(None)
     fig = dict(rep.figures)
     result.summary = {

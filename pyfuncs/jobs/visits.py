@@ -253,7 +253,7 @@ def run(book, opts: JobOptions) -> JobResult:
     result = JobResult("visits")
     settings, _cal, problems = settings_and_calendar(book)
     result.problems += problems
-    book.set_status("登记回访：读取回访记录…")
+    book.progress(1, 2, "读取回访记录")
     visits = read_table(book, VISITS)
     projects = read_table(book, PROJECTS)
     repairs = read_table(book, REPAIRS)
@@ -267,7 +267,7 @@ def run(book, opts: JobOptions) -> JobResult:
     good_projects = projects.df[~projects.df.index.isin(projects.bad_rows)]
     reg = register(df, good_projects, plans, repairs.df, settings, opts.today, set(visits.bad_rows))
     result.problems += reg.problems
-    book.set_status("登记回访：写入…")
+    book.progress(2, 2, "登记回访")
     if reg.new_tickets:
         append_rows(book, repairs, reg.new_tickets)
     if reg.ticket_cells:

@@ -1,0 +1,179 @@
+"""Render a :class:`~pyfuncs.layout.Layout` onto an openpyxl worksheet (the file books)."""
+from __future__ import annotations
+
+import datetime as dt
+from copy import copy
+from typing import Any
+
+from pyfuncs.layout import STYLES, ChartSpec, Layout
+
+_STYLE_CACHE: dict[str, Any] = {}
+
+
+def _openpyxl_style(name: str):
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    if name in _STYLE_CACHE:
+        return _STYLE_CACHE[name]
+    s = STYLES.get(name, {})
+    thin = Side(style="thin", color="000000")
+    font = Font(name="宋体" if s.get("size", 11) < 13 else "黑体", size=s.get("size", 11),
+                bold=s.get("bold", False), italic=s.get("italic", False),
+                color=s.get("color"), underline="single" if s.get("underline") else None)
+    fill = PatternFill("solid", fgColor=s["fill"]) if s.get("fill") else None
+    border = Border(left=thin, right=thin, top=thin, bottom=thin) if s.get("border") else None
+    align = Alignment(horizontal=s.get("align"), vertical=s.get("valign", "center"),
+                      wrap_text=s.get("wrap", False))
+    out = (font, fill, border, align, s.get("format"))
+    _STYLE_CACHE[name] = out
+    return out
+
+
+def render(ws, lay: Layout) -> None:
+    """Write ``lay`` onto the (empty) openpyxl worksheet ``ws``."""
+    from openpyxl.cell.cell import Cell
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.hyperlink import Hyperlink
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    # Setting font/fill/border/alignment registers each in the workbook's style lists, which is
+    # slow over 100,000 cells; the first cell of each (style, format) pays for it and the others
+    # copy its resolved style array (valid within this workbook only, hence a local cache).
+    resolved: dict[tuple[str, str | None], Any] = {}
+    cells = ws._cells  # the sheet is empty: cells are created directly, not looked up one by one
+    for (r, c), (value, style) in sorted(lay.cells.items()):
+        if isinstance(value, dt.datetime):
+            value = value.date() if value.time() == dt.time() else value
+        font, fill, border, align, fmt = _openpyxl_style(style)
+        if not fmt and isinstance(value, dt.date):
+            fmt = "yyyy-mm-dd"
+        key = (style, fmt)
+        if key in resolved:
+            cell = cells[(r, c)] = Cell(ws, row=r, column=c, value=value, style_array=copy(resolved[key]))
+            if type(value) is str and value.startswith("="):
+                cell.data_type = "s"  # text, never a formula: only Formula values are formulas
+            continue
+        cell = ws.cell(row=r, column=c)
+        cell.value = value
+        if type(value) is str and value.startswith("="):
+            cell.data_type = "s"
+        cell.font = font
+        if fill is not None:
+            cell.fill = fill
+        if border is not None:
+            cell.border = border
+        cell.alignment = align
+        if fmt:
+            cell.number_format = fmt
+        resolved[key] = copy(cell._style)
+    for r1, c1, r2, c2 in lay.merges:
+        # borders on every cell of a merged range so the printed box is closed
+        _, _, border, _, _ = _openpyxl_style(lay.cells.get((r1, c1), (None, "plain"))[1])
+        if border is not None:
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    ws.cell(row=r, column=c).border = border
+        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+    for c, w in lay.widths.items():
+        ws.column_dimensions[get_column_letter(c)].width = w
+    for r, h in lay.heights.items():
+        ws.row_dimensions[r].height = h
+    for r, level in lay.outline.items():
+        ws.row_dimensions[r].outlineLevel = level
+    if lay.outline:
+        ws.sheet_properties.outlinePr.summaryBelow = True
+        ws.sheet_format.outlineLevelRow = max(lay.outline.values())
+
+    ps = ws.page_setup
+    ps.paperSize = ws.PAPERSIZE_A4
+    ps.orientation = lay.orientation
+    if lay.fit_width or lay.fit_height:
+        if ws.sheet_properties.pageSetUpPr is None:
+            ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ps.fitToWidth = 1 if lay.fit_width else 0
+        ps.fitToHeight = 1 if lay.fit_height else 0
+    left, right, top, bottom = lay.margins
+    ws.page_margins.left, ws.page_margins.right = left, right
+    ws.page_margins.top, ws.page_margins.bottom = top, bottom
+    ws.print_options.horizontalCentered = lay.center_horizontally
+    if lay.print_title_rows:
+        ws.print_title_rows = lay.print_title_rows
+    if lay.print_area:
+        ws.print_area = lay.print_area
+    if lay.footer:
+        ws.oddFooter.center.text = lay.footer
+    if lay.header:
+        ws.oddHeader.center.text = lay.header
+    if lay.freeze:
+        ws.freeze_panes = lay.freeze
+    if lay.autofilter:
+        ws.auto_filter.ref = lay.autofilter
+    for (r, c), target in lay.links.items():
+        ws.cell(row=r, column=c).hyperlink = Hyperlink(ref=f"{get_column_letter(c)}{r}", location=target)
+    for v in lay.validations:
+        formula = v.source or '"' + ",".join(v.choices) + '"'
+        dv = DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False)
+        if v.prompt:
+            dv.prompt, dv.showInputMessage = v.prompt, True
+        dv.add(v.ref)
+        ws.add_data_validation(dv)
+    for cf in lay.cond_fills:
+        ws.conditional_formatting.add(cf.ref, FormulaRule(formula=[cf.formula.lstrip("=")],
+                                                          fill=PatternFill("solid", bgColor=cf.fill)))
+    for ch in lay.charts:
+        ws.add_chart(_openpyxl_chart(ws, ch), ch.anchor)
+
+
+def _openpyxl_chart(ws, spec: ChartSpec):
+    from openpyxl.chart import BarChart, LineChart, Reference
+
+    def ref(t):
+        return Reference(ws, min_col=t[0], min_row=t[1], max_col=t[2], max_row=t[3])
+
+    if spec.kind == "line":
+        chart = LineChart()
+    else:
+        chart = BarChart()
+        chart.type = "bar" if spec.kind == "bar" else "col"
+        chart.gapWidth = 40
+        if spec.stacked:
+            chart.grouping = "stacked"
+            chart.overlap = 100
+    chart.title = spec.title
+    chart.y_axis.title = spec.y_title or None
+    chart.x_axis.title = spec.x_title or None
+    # openpyxl >= 3.1 hides axes unless told otherwise
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.add_data(ref(spec.data), titles_from_data=True)
+    chart.set_categories(ref(spec.cats))
+    chart.width, chart.height = spec.width, spec.height
+    chart.legend.position = "b"
+    if spec.kind == "bar+line" and spec.line_data:
+        line = LineChart()
+        line.add_data(ref(spec.line_data), titles_from_data=True)
+        for s in line.series:
+            s.smooth = False
+        line.set_categories(ref(spec.cats))
+        line.y_axis.axId = 200
+        line.y_axis.title = spec.line_axis_title or None
+        line.y_axis.crosses = "max"
+        line.y_axis.delete = False
+        chart += line
+    return chart
+
+
+def replace_sheet(wb, name: str, lay: Layout, index: int | None = None):
+    """Remove sheet ``name`` (if any) from the openpyxl workbook and render ``lay`` in its place."""
+    old_index = None
+    if name in wb.sheetnames:
+        old_index = wb.sheetnames.index(name)
+        wb.remove(wb[name])
+    pos = old_index if old_index is not None else (index if index is not None else len(wb.sheetnames))
+    ws = wb.create_sheet(name, pos)
+    render(ws, lay)
+    return ws

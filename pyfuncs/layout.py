@@ -1,0 +1,182 @@
+"""Printable sheet layouts: a small declarative description of a generated sheet.
+
+The generated sheets (the year's plan, the 统计 report, the printed forms, 检查结果, 自检结果) are
+described as a :class:`Layout` — cells with named styles, merges, widths, print setup, row outline
+levels, internal links, dropdowns, conditional fills, native charts — and handed to
+:meth:`pyfuncs.io.book.Book.put_sheet`. Each Book renders it its own way (a file book through a
+scratch workbook grafted into the package, the live workbook through block COM calls), so the jobs
+never know which writer is behind the book, and tests can assert on the description as well as on
+the file.
+
+A plain ``str`` value is always text, whatever it starts with; only
+:class:`pyfuncs.io.book.Formula` values are formulas.
+
+Example::
+
+    >>> lay = Layout("demo", orientation="portrait")
+    >>> lay.put(1, 1, "标题", "title")
+    >>> lay.merge(1, 1, 1, 4)
+    >>> lay.cells[(1, 1)]
+    ('标题', 'title')
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+#: Named cell styles: font size/bold, fill colour, border, alignment, wrap, number format.
+STYLES: dict[str, dict[str, Any]] = {
+    "title": {"size": 16, "bold": True, "align": "center"},
+    "subtitle": {"size": 10, "align": "right"},
+    "company": {"size": 13, "bold": True, "align": "center"},
+    "header": {"bold": True, "fill": "D9E1F2", "border": True, "align": "center", "wrap": True},
+    "cell": {"border": True, "wrap": True, "valign": "center"},
+    "center": {"border": True, "align": "center", "valign": "center"},
+    "date": {"border": True, "align": "center", "format": "yyyy-mm-dd"},
+    "int": {"border": True, "align": "center", "format": "0"},
+    "num1": {"border": True, "align": "center", "format": "0.0"},
+    "pct": {"border": True, "align": "center", "format": "0.0%"},
+    "changed": {"border": True, "wrap": True, "fill": "FCE4D6"},
+    "changed_date": {"border": True, "align": "center", "format": "yyyy-mm-dd", "fill": "FCE4D6"},
+    "subtotal": {"bold": True, "fill": "F2F2F2", "border": True},
+    "section": {"bold": True, "size": 12, "fill": "DDEBF7"},
+    "note": {"size": 9, "italic": True},
+    "label": {"bold": True, "border": True, "align": "center", "valign": "center", "wrap": True, "fill": "F2F2F2"},
+    "value": {"border": True, "wrap": True, "valign": "center"},
+    "box": {"border": True, "wrap": True, "valign": "top"},
+    "sign": {"border": True, "valign": "bottom", "wrap": True},
+    "text": {"wrap": True, "valign": "top"},
+    "right": {"align": "right", "wrap": True},
+    "good": {"border": True, "align": "center", "fill": "C6EFCE"},
+    "bad": {"border": True, "align": "center", "fill": "FFC7CE"},
+    "warn": {"border": True, "align": "center", "fill": "FFEB9C"},
+    "muted": {"border": True, "align": "center", "fill": "EDEDED"},
+    "link": {"border": True, "wrap": True, "valign": "center", "color": "0563C1", "underline": True},
+    "plain": {},
+}
+
+
+@dataclass
+class ChartSpec:
+    """A native chart. ``data``/``cats`` are (min_col, min_row, max_col, max_row) on the same sheet;
+    the first row of ``data`` holds the series titles."""
+
+    kind: str  # "bar", "col", "line", "bar+line"
+    title: str
+    anchor: str
+    data: tuple[int, int, int, int]
+    cats: tuple[int, int, int, int]
+    y_title: str = ""
+    x_title: str = ""
+    stacked: bool = False
+    width: float = 16.0
+    height: float = 7.5
+    line_data: tuple[int, int, int, int] | None = None  # for "bar+line": series drawn as a line
+    line_axis_title: str = ""
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A dropdown on ``ref`` (e.g. ``"L4:L200"``): a list of ``choices``, or a list ``source``
+    formula such as ``"=员工名单"`` (a defined name) or ``"=$A$2:$A$9"``."""
+
+    ref: str
+    choices: tuple[str, ...] = ()
+    source: str | None = None
+    prompt: str = ""
+
+
+@dataclass(frozen=True)
+class CondFill:
+    """A conditional fill: cells of ``ref`` get background ``fill`` (hex RGB) where ``formula``
+    (written for the top-left cell, Excel-style relative references) is true."""
+
+    ref: str
+    formula: str
+    fill: str
+
+
+@dataclass
+class Layout:
+    name: str
+    orientation: str = "landscape"
+    fit_width: bool = True
+    fit_height: bool = False
+    print_title_rows: str | None = None  # e.g. "3:3"
+    footer: str = "第 &P 页，共 &N 页"
+    header: str = ""
+    margins: tuple[float, float, float, float] = (0.5, 0.5, 0.6, 0.6)  # left, right, top, bottom (inch)
+    center_horizontally: bool = True
+    freeze: str | None = None
+    autofilter: str | None = None
+    cells: dict[tuple[int, int], tuple[Any, str]] = field(default_factory=dict)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    widths: dict[int, float] = field(default_factory=dict)
+    heights: dict[int, float] = field(default_factory=dict)
+    outline: dict[int, int] = field(default_factory=dict)  # row → outline level
+    charts: list[ChartSpec] = field(default_factory=list)
+    links: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → "'报修台账'!A7"
+    validations: list[Validation] = field(default_factory=list)
+    cond_fills: list[CondFill] = field(default_factory=list)
+    print_area: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)  # what a job wants to report about the layout
+
+    def put(self, row: int, col: int, value: Any, style: str = "plain") -> None:
+        self.cells[(row, col)] = (value, style)
+
+    def link(self, row: int, col: int, sheet: str, cell: str = "A1") -> None:
+        """Make (row, col) an internal hyperlink to ``cell`` on ``sheet``."""
+        self.links[(row, col)] = "'" + sheet.replace("'", "''") + "'!" + cell
+
+    def merge(self, r1: int, c1: int, r2: int, c2: int) -> None:
+        if (r1, c1) != (r2, c2):
+            self.merges.append((r1, c1, r2, c2))
+
+    @property
+    def max_row(self) -> int:
+        return max((r for r, _ in self.cells), default=0)
+
+    @property
+    def max_col(self) -> int:
+        return max((c for _, c in self.cells), default=0)
+
+
+@lru_cache(maxsize=65536)  # a plan repeats the same names, kinds and parts thousands of times
+def text_width(s: str) -> float:
+    """Display width in Excel character units: CJK and full-width characters count 2.
+
+    >>> text_width("回访 A1")
+    7
+    """
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in s)
+
+
+def fit_row_heights(lay: Layout, rows: list[int] | None = None, line: float = 14.0) -> None:
+    """Set row heights so wrapped text shows in full when printed (Excel and LibreOffice do not
+    re-fit rows of a generated file). A row keeps a larger height already set."""
+    import math
+
+    span = {}
+    for r1, c1, r2, c2 in lay.merges:
+        if r1 == r2:
+            span[(r1, c1)] = sum(lay.widths.get(c, 8.43) for c in range(c1, c2 + 1))
+    need: dict[int, int] = {}
+    wanted = set(rows) if rows is not None else None  # a list lookup per cell was quadratic
+    for (r, c), (v, st) in lay.cells.items():
+        if wanted is not None and r not in wanted:
+            continue
+        if not isinstance(v, str) or not v or v.startswith("=") or not STYLES.get(st, {}).get("wrap"):
+            continue
+        width = max(span.get((r, c), lay.widths.get(c, 8.43)) - 1, 2)
+        scale = STYLES.get(st, {}).get("size", 11) / 11
+        n = sum(max(1, math.ceil(text_width(part) * scale / width)) for part in v.split("\n"))
+        need[r] = max(need.get(r, 1), n)
+    for r, n in need.items():
+        if n > 1 or r not in lay.heights:
+            h = round(line * n + 3, 1) if n > 1 else None
+            if h and h > lay.heights.get(r, 0):
+                lay.heights[r] = h
