@@ -1,7 +1,8 @@
 """Build ``aftercare.xlsm`` from plain-text sources, reproducibly, on any OS.
 
 Sources: the sheet schema (:mod:`pyfuncs.schema`), the settings rows
-(:func:`pyfuncs.core.settings.settings_sheet_rows`), the VBA and ribbon in ``macros/``, the xlwings
+(:func:`pyfuncs.core.settings.settings_sheet_rows`), the VBA and ribbon in ``pyfuncs/resources/macros/``
+(package data, :mod:`pyfuncs.resources`), the xlwings
 VBA (``xlwings`` + ``Dictionary``) taken from the installed package's
 ``quickstart_standalone.xlsm`` with oletools, and the UDF wrappers generated from ``pyfuncs.udfs``
 with xlwings' own generator (:mod:`pyfuncs.build_udfs`).
@@ -55,7 +56,7 @@ from pyfuncs.core.warranty import EXPIRED, EXPIRING  # the 保修状态 values t
 from pyfuncs.schema import Column, Table
 
 ROOT = Path(__file__).resolve().parent.parent
-MACROS_DIR = ROOT / "macros"
+MACROS_DIR = ("macros",)  # pyfuncs/resources/macros/ (package data)
 DEFAULT_OUT = ROOT / "aftercare.xlsm"
 
 #: Every timestamp in the package (zip entries, docProps created/modified): fixed for reproducibility.
@@ -98,7 +99,7 @@ CONF_NOTES = (
     "UDF Modules：工作表函数所在的 Python 模块，保持 pyfuncs.udfs。",
 )
 
-#: VBA module name → source file in macros/ (the xlwings modules and xlwings_udfs are not files).
+#: VBA module name → source file in pyfuncs/resources/macros/ (the xlwings modules and xlwings_udfs are not files).
 MACRO_FILES = {"Ribbon": "Ribbon.bas", "ThisWorkbook": "ThisWorkbook.cls"}
 CUSTOM_UI_FILE = "customUI.xml"
 CUSTOM_UI_PART = "customUI/customUI.xml"
@@ -391,19 +392,16 @@ def xlwings_package_vba() -> dict[str, str]:
     return {name: crlf(found[name]) for name in ("xlwings", "Dictionary")}
 
 
-def _source(filename: str) -> Path:
-    """A file of ``macros/``; a clear message when the package was installed without the repo."""
-    path = MACROS_DIR / filename
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"找不到 {path}：生成工作簿需要仓库中的 macros/ 目录。"
-            "请在仓库目录中用 pip install -e . 安装（可编辑安装），或在仓库目录中运行。")
-    return path
+def _source(filename: str) -> bytes:
+    """The bytes of a file of ``pyfuncs/resources/macros/`` (shipped in the package)."""
+    from pyfuncs.resources import read_bytes
+
+    return read_bytes(*MACROS_DIR, filename)
 
 
 def read_macro(name: str) -> str:
-    """The text of a module kept in ``macros/`` (CRLF, as VBA stores it)."""
-    return crlf(_source(MACRO_FILES[name]).read_text(encoding="utf-8"))
+    """The text of a module kept in ``pyfuncs/resources/macros/`` (CRLF, as VBA stores it)."""
+    return crlf(_source(MACRO_FILES[name]).decode("utf-8"))
 
 
 def vba_modules(udf_module: str = UDF_MODULE) -> dict[str, str]:
@@ -447,7 +445,7 @@ def _macro_enable(parts: dict[str, bytes]) -> None:
     if close not in rels:
         raise RuntimeError("unexpected _rels/.rels from openpyxl")
     parts["_rels/.rels"] = rels.replace(close, rel + close).encode("utf-8")
-    parts[CUSTOM_UI_PART] = _source(CUSTOM_UI_FILE).read_bytes()
+    parts[CUSTOM_UI_PART] = _source(CUSTOM_UI_FILE)
     parts["docProps/core.xml"] = _core_xml()
 
 

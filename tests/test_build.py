@@ -109,9 +109,9 @@ def test_every_module_reads_back_exactly(vba):
 
 
 def test_macro_sources_in_workbook_equal_the_files(vba):
-    """Independently of the build's own reader: macros/*.bas|cls == the module in the workbook."""
+    """Independently of the build's own reader: pyfuncs/resources/macros/*.bas|cls == the module in the workbook."""
     for module, filename in (("Ribbon", "Ribbon.bas"), ("ThisWorkbook", "ThisWorkbook.cls")):
-        text = (ROOT / "macros" / filename).read_text(encoding="utf-8")
+        text = (ROOT / "pyfuncs" / "resources" / "macros" / filename).read_text(encoding="utf-8")
         assert vba[module] == text.replace("\r\n", "\n").replace("\n", "\r\n")
         assert text.isascii(), f"{filename} must be ASCII (VBA project code page 1252)"
 
