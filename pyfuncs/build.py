@@ -10,7 +10,8 @@ with xlwings' own generator (:mod:`pyfuncs.build_udfs`).
 Steps: openpyxl writes the sheets; the package is turned into a macro-enabled workbook with the
 2006 ribbon part; pyOpenVBA (pinned 6.5.0) gives it a VBA project the way Excel makes a first one
 (document modules ``ThisWorkbook`` and ``Sheet1``… with their code names) and adds the modules;
-finally every part is written again into a zip with fixed timestamps, in sorted order, so the
+the project is then written as [MS-OVBA] says a writer writes one, with no performance cache
+(:func:`spec_vba_project`), so Excel compiles it from the sources; finally every part is written again into a zip with fixed timestamps, in sorted order, so the
 same sources give the same bytes.
 
 Usage::
@@ -103,6 +104,7 @@ CONF_NOTES = (
 MACRO_FILES = {"Ribbon": "Ribbon.bas", "ThisWorkbook": "ThisWorkbook.cls"}
 CUSTOM_UI_FILE = "customUI.xml"
 CUSTOM_UI_PART = "customUI/customUI.xml"
+VBA_PART = "xl/vbaProject.bin"
 CUSTOM_UI_REL = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
 XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
@@ -494,8 +496,22 @@ def workbook_parts(udf_module: str = UDF_MODULE) -> dict[str, bytes]:
     make_workbook().save(buf)
     parts = _read_zip(buf.getvalue())
     _macro_enable(parts)
-    with_vba = _add_vba(_zip_bytes(parts), vba_modules(udf_module))
-    return _read_zip(with_vba)
+    with_vba = _read_zip(_add_vba(_zip_bytes(parts), vba_modules(udf_module)))
+    with_vba[VBA_PART] = spec_vba_project(with_vba[VBA_PART])
+    return with_vba
+
+
+def spec_vba_project(vba_project_bin: bytes) -> bytes:
+    """The project as [MS-OVBA] says a writer writes it: no performance cache (a 7-byte
+    ``_VBA_PROJECT`` of version 0xFFFF), so every Excel version compiles it from the sources
+    (see :mod:`pyfuncs.io.vbaproject` and docs/vba-project.md)."""
+    from pyfuncs.io.vbaproject import project_problems, without_performance_cache
+
+    out = without_performance_cache(vba_project_bin)
+    problems = project_problems(out)
+    if problems:
+        raise RuntimeError("VBA project not as MS-OVBA writes it: " + "; ".join(problems))
+    return out
 
 
 def build_bytes(udf_module: str = UDF_MODULE) -> bytes:
