@@ -41,7 +41,6 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.packaging.core import DocumentProperties
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
@@ -49,7 +48,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table as XlTable, TableStyleInfo
-from openpyxl.xml.functions import tostring
 
 from pyfuncs import schema
 from pyfuncs.core.settings import season_sheet_rows, settings_sheet_rows
@@ -62,6 +60,8 @@ DEFAULT_OUT = ROOT / "aftercare.xlsm"
 
 #: Every timestamp in the package (zip entries, docProps created/modified): fixed for reproducibility.
 BUILD_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
+BUILD_AUTHOR = "aftercare build"
+BUILD_TITLE = "工程回访与保修"
 UDF_MODULE = "pyfuncs.udfs"
 
 #: Last row covered by dropdowns and conditional formats (Excel's last row: the whole column).
@@ -356,18 +356,55 @@ def make_workbook() -> Workbook:
     _conf_sheet(wb)
     wb.active = 0
     p = wb.properties
-    p.creator = p.lastModifiedBy = "aftercare build"
-    p.title = "工程回访与保修"
+    p.creator = p.lastModifiedBy = BUILD_AUTHOR
+    p.title = BUILD_TITLE
     p.created = p.modified = BUILD_TIME
     return wb
 
 
 def _core_xml() -> bytes:
-    props = DocumentProperties(
-        creator="aftercare build", lastModifiedBy="aftercare build", title="工程回访与保修",
-        created=BUILD_TIME, modified=BUILD_TIME,
-    )
-    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + tostring(props.to_tree())
+    """docProps/core.xml, written here rather than by openpyxl so that its bytes do not depend on
+    which XML library openpyxl found (see :func:`openpyxl_package`)."""
+    stamp = BUILD_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"'
+        ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f"<dc:creator>{BUILD_AUTHOR}</dc:creator><dc:title>{BUILD_TITLE}</dc:title>"
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
+        f"<cp:lastModifiedBy>{BUILD_AUTHOR}</cp:lastModifiedBy></cp:coreProperties>"
+    ).encode("utf-8")
+
+
+def openpyxl_package() -> bytes:
+    """The package openpyxl writes for :func:`make_workbook`, always through openpyxl's
+    standard-library serializer.
+
+    openpyxl serialises with lxml when lxml is importable and with ``xml.etree`` otherwise, and the
+    bytes differ (self-closing tags, namespace declarations, character references). It decides when
+    it is first imported (``OPENPYXL_LXML``), so where lxml is active the sheets are written by a
+    child interpreter started with ``OPENPYXL_LXML=False``: the build is byte-identical with or
+    without lxml installed (tests/test_build.py::test_build_is_byte_identical_with_and_without_lxml).
+    """
+    import openpyxl.xml
+
+    if not openpyxl.xml.LXML:
+        buf = io.BytesIO()
+        make_workbook().save(buf)
+        return buf.getvalue()
+    import subprocess
+
+    here = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "OPENPYXL_LXML": "False",
+           "PYTHONPATH": os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)}
+    code = "import sys; from pyfuncs.build import openpyxl_package; sys.stdout.buffer.write(openpyxl_package())"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError("openpyxl (without lxml) could not write the sheets: "
+                           + proc.stderr.decode("utf-8", "replace")[-2000:])
+    return proc.stdout
 
 
 # --------------------------------------------------------------------------------------------------
@@ -492,9 +529,7 @@ def _add_vba(package: bytes, modules: dict[str, str]) -> bytes:
 
 def workbook_parts(udf_module: str = UDF_MODULE) -> dict[str, bytes]:
     """Every part (name → bytes) of the built workbook."""
-    buf = io.BytesIO()
-    make_workbook().save(buf)
-    parts = _read_zip(buf.getvalue())
+    parts = _read_zip(openpyxl_package())
     _macro_enable(parts)
     with_vba = _read_zip(_add_vba(_zip_bytes(parts), vba_modules(udf_module)))
     with_vba[VBA_PART] = spec_vba_project(with_vba[VBA_PART])
