@@ -213,3 +213,27 @@ def test_setup_command_on_linux_says_it_is_for_windows(tmp_path):
     assert r.returncode == 2
     assert "只用于 Windows" in r.stderr and "没有做任何改动" in r.stderr
     assert not (tmp_path / "Documents").exists()
+
+
+def test_install_guide_matches_the_program():
+    """docs/install-windows.md names the real key, commands and options; its links resolve."""
+    import re
+
+    from pyfuncs.cli import build_parser
+
+    doc = (ROOT / "docs" / "install-windows.md").read_text(encoding="utf-8")
+    assert "HKEY_CURRENT_USER\\" + sw.TRUSTED_KEY in doc
+    for needle in ("py -m pyfuncs.offline", "install.bat", "install.ps1", "--no-index", "aftercare setup",
+                   f"xlwings64-{VERSION}.dll", "解除锁定", "受信任位置", "启用内容", "Zone.Identifier"):
+        assert needle in doc, needle
+    setup = build_parser()._subparsers._group_actions[0].choices["setup"]
+    options = {o for a in setup._actions for o in a.option_strings}
+    for option in set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", doc)) - {"--no-index", "--find-links", "--list",
+                                                                      "--python", "--user", "--version"}:
+        assert option in options, option
+    for target in re.findall(r"\]\(([^)#]+\.md)", doc):
+        assert (ROOT / "docs" / target).exists(), target
+    smoke = (ROOT / "docs" / "excel-smoke-test.md").read_text(encoding="utf-8")
+    assert "install-windows.md" in smoke and "aftercare setup" in smoke
+    for target in re.findall(r"\]\(([^)#]+\.md)", smoke):
+        assert (ROOT / "docs" / target).exists(), target
