@@ -197,3 +197,83 @@ def test_without_document_modules_drops_only_empty_sheet_modules(built_bin):
     cfb.write_stream_in_storage("VBA", "Sheet9", compress(code.encode("cp1252")))
     with pytest.raises(vp.VBAProjectProblem, match="holds code"):
         vp.without_document_modules(cfb.to_bytes(), ["Sheet9"])
+
+
+# --------------------------------------------------------------------------------------------------
+# the whole package, as the jobs leave it
+# --------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def jobs_parts(tmp_path_factory) -> dict[str, bytes]:
+    """A workbook after every job ran on it (the demo, small): plan, report, forms add sheets."""
+    import datetime as dt
+
+    from pyfuncs.demo import make_demo
+
+    path = tmp_path_factory.mktemp("jobs") / "demo.xlsm"
+    make_demo(path, today=dt.date(2026, 11, 21), n_projects=8, n_tickets=20, n_visits=6)
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def _without_code_name(xml: bytes) -> bytes:
+    import re
+
+    return re.sub(rb' codeName="[^"]*"', b"", xml).replace(b"<sheetPr/>", b"")
+
+
+def test_every_sheet_of_a_jobs_workbook_gets_its_code_name_and_module(jobs_parts):
+    before = vp.worksheet_code_names(jobs_parts)
+    assert len(before) > 9  # the jobs added sheets
+    out = vp.with_sheet_document_modules(jobs_parts)
+    after = vp.worksheet_code_names(out)
+    codes = [code for _, _, code in after]
+    assert all(codes) and len({c.casefold() for c in codes}) == len(codes)
+    # a code name a sheet had is kept; the sheets' XML changes only by the code name
+    for (name, part, old), (_, _, new) in zip(before, after):
+        if old:
+            assert new == old, name
+            assert out[part] == jobs_parts[part]
+        else:
+            assert _without_code_name(out[part]) == _without_code_name(jobs_parts[part]), name
+    bin_ = out[vp.VBA_PART]
+    assert vp.project_problems(bin_) == []
+    assert {n.casefold() for n in vp.sheet_document_modules(bin_)} == {c.casefold() for c in codes}  # no orphans
+    # the other modules read back exactly as before
+    kept = read_back(jobs_parts[vp.VBA_PART])["code"]
+    now = read_back(bin_)["code"]
+    for name in build.vba_modules():
+        assert now[name] == kept[name], name
+    # openpyxl reads the package; the code names are the sheets'
+    import openpyxl
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for n, data in out.items():
+            z.writestr(n, data)
+    wb = openpyxl.load_workbook(io.BytesIO(buf.getvalue()), keep_vba=True)
+    assert [ws.sheet_properties.codeName for ws in wb.worksheets] == codes
+    # a second pass changes nothing
+    again = vp.with_sheet_document_modules(out)
+    assert vp.worksheet_code_names(again) == after
+    assert read_back(again[vp.VBA_PART])["code"] == now
+
+
+def test_a_sheet_module_with_code_survives_its_sheet(built_bin):
+    from pyopenvba.cfb import CFB
+    from pyopenvba.vba import compress
+
+    parts = {n: zipfile.ZipFile(io.BytesIO(build.build_bytes())).read(n)
+             for n in zipfile.ZipFile(io.BytesIO(build.build_bytes())).namelist()}
+    bin_ = vp.with_document_modules(built_bin, ["Sheet20", "Sheet21"])  # two modules with no sheet
+    cfb = CFB.from_bytes(bin_)
+    code = read_back(bin_)["code"]["Sheet20"] + "Private Sub Worksheet_Activate()\r\nEnd Sub\r\n"
+    cfb.write_stream_in_storage("VBA", "Sheet20", compress(code.encode("cp1252")))
+    parts[vp.VBA_PART] = cfb.to_bytes()
+    out = vp.with_sheet_document_modules(parts)
+    modules = vp.sheet_document_modules(out[vp.VBA_PART])
+    assert "Sheet20" in modules and "Sheet21" not in modules
+    assert vp.project_problems(out[vp.VBA_PART]) == []
+    # the built workbook's sheets already have their names: their parts are untouched
+    for _, part, _ in vp.worksheet_code_names(parts):
+        assert out[part] == parts[part]

@@ -14,6 +14,8 @@ Two things a writer other than Office must get right (the evidence is in ``docs/
    Excel writes one: a ``codeName`` in its ``sheetPr`` (the file writer's part) and a document
    module of that name in the project (:func:`with_document_modules`); a generated sheet a job
    deletes takes its empty module with it (:func:`without_document_modules`).
+   :func:`with_sheet_document_modules` does all of it for a whole package (part name → bytes),
+   which is what a file writer calls before it zips the parts.
 
 Both return new bytes and leave the rest of the project as it was: references, the PROJECT
 stream's lines and protection, module sources byte for byte. :func:`project_problems` checks a
@@ -229,6 +231,67 @@ def without_document_modules(vba_project_bin: bytes, code_names: Sequence[str]) 
     text = serialize_project_stream(cfb.get_stream("PROJECT"), {}, delete_names={m.name for m in gone},
                                     code_page=project.code_page)
     return _finish(cfb, project, rewrite_project=text)
+
+
+# --------------------------------------------------------------------------------------------------
+# The whole package: every worksheet with a code name and its document module
+# --------------------------------------------------------------------------------------------------
+
+VBA_PART = "xl/vbaProject.bin"
+WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+_SHEET_PR = re.compile(rb"<((?:\w+:)?)sheetPr\b([^>]*?)(/?)>")
+_ROOT = re.compile(rb"<((?:\w+:)?)worksheet\b[^>]*>")
+_CODE_NAME = re.compile(rb'\bcodeName="([^"]*)"')
+
+
+def worksheet_code_names(parts: dict[str, bytes]) -> list[tuple[str, str, str]]:
+    """(sheet name, part, code name or "") of every worksheet, in the workbook's order."""
+    from pyopenvba._new_project import excel_sheets
+
+    names = re.findall(r'<sheet\b[^>]*\bname="([^"]*)"', parts["xl/workbook.xml"].decode("utf-8"))
+    found = excel_sheets(list(parts), parts.__getitem__)
+    return [(name, part, code) for name, (part, kind, code) in zip(names, found) if kind == WORKSHEET_REL]
+
+
+def _with_code_name(xml: bytes, code: str) -> bytes:
+    attr = f' codeName="{code}"'.encode()
+    m = _SHEET_PR.search(xml)
+    if m:
+        return xml[:m.start()] + b"<" + m.group(1) + b"sheetPr" + attr + m.group(2) + m.group(3) + b">" + xml[m.end():]
+    root = _ROOT.search(xml)
+    if root is None:
+        raise VBAProjectProblem("a worksheet part without a <worksheet> element")
+    return xml[:root.end()] + b"<" + root.group(1) + b"sheetPr" + attr + b"/>" + xml[root.end():]
+
+
+def with_sheet_document_modules(parts: dict[str, bytes]) -> dict[str, bytes]:
+    """A workbook package (part name → bytes) made as Excel writes one: every worksheet has a code
+    name (``sheetPr/@codeName``; a sheet without one gets the next :func:`new_code_names` name) and
+    a document module of that name in ``xl/vbaProject.bin``; an empty worksheet module whose sheet
+    is gone (a job replaced or deleted the sheet) is removed, as Excel removes it with its sheet; a
+    module with code in it stays. Returns a new dict (unchanged parts are the same objects); a
+    package with no VBA project is returned as it is.
+    """
+    if VBA_PART not in parts:
+        return parts
+    out = dict(parts)
+    sheets = worksheet_code_names(parts)
+    bin_ = parts[VBA_PART]
+    taken = set(module_names(bin_)) | {code for _, _, code in sheets if code}
+    fresh = iter(new_code_names(taken, sum(1 for _, _, code in sheets if not code)))
+    codes = []
+    for _name, part, code in sheets:
+        if not code:
+            code = next(fresh)
+            out[part] = _with_code_name(parts[part], code)
+        codes.append(code)
+    used = {c.casefold() for c in codes}
+    orphans = [name for name, source in sheet_document_modules(bin_).items()
+               if name.casefold() not in used and _is_empty_module(source)]
+    if orphans:
+        bin_ = without_document_modules(bin_, orphans)
+    out[VBA_PART] = with_document_modules(bin_, codes)
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
