@@ -181,6 +181,7 @@ INSTALL_BAT = r"""@echo off
 rem Installs aftercare {version} from this folder, without internet, then runs "aftercare setup".
 rem Usage: install.bat [workbook.xlsm ...]   (no workbook: Documents\aftercare\aftercare.xlsm)
 rem Written by "python -m pyfuncs.offline"; the guide is docs/install-windows.md of the project.
+rem Set AFTERCARE_NO_PAUSE=1 to run it unattended (no "press any key" at the end).
 setlocal
 set "HERE=%~dp0"
 set "PYVER="
@@ -191,19 +192,19 @@ for %%V in ({pythons}) do (
 )
 if not defined PYVER (
   echo Python {versions_text} was not found by the py launcher. Install Python from python.org first.
-  pause
+  if not "%AFTERCARE_NO_PAUSE%"=="1" pause
   exit /b 1
 )
 echo Installing aftercare {version} for Python %PYVER% from "%HERE%" ...
 py -%PYVER% -m pip install --no-index --find-links "%HERE%." --disable-pip-version-check {project}=={version}
 if errorlevel 1 (
   echo pip could not install aftercare. See the messages above.
-  pause
+  if not "%AFTERCARE_NO_PAUSE%"=="1" pause
   exit /b 1
 )
 py -%PYVER% -m pyfuncs.cli setup %*
 set "RC=%ERRORLEVEL%"
-pause
+if not "%AFTERCARE_NO_PAUSE%"=="1" pause
 exit /b %RC%
 """
 

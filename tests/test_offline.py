@@ -69,11 +69,23 @@ def test_install_scripts(tmp_path):
     assert "for %%V in (3.13 3.12 3.11) do (" in text
     assert text.count("(") == text.count(")")
     assert "exit /b" in text and "errorlevel 1" in text
+    assert "pause" not in text.replace('if not "%AFTERCARE_NO_PAUSE%"=="1" pause', "").replace("NO_PAUSE", "")
     text = ps1.read_text(encoding="ascii")
     assert f'--find-links "$here" --disable-pip-version-check aftercare=={__version__}' in text
     assert '-m pyfuncs.cli setup @args' in text and '@("3.13","3.12","3.11")' in text
     assert text.count("{") == text.count("}")
     assert readme.read_bytes().startswith(b"\xef\xbb\xbf") and "install.bat" in readme.read_text(encoding="utf-8-sig")
+
+
+def test_folder_layout_without_downloads(tmp_path):
+    ours = fake_wheel(tmp_path, f"aftercare-{__version__}-py3-none-any.whl", ["xlwings==0.37.8"])
+    folder = tmp_path / "aftercare-offline"
+    report = offline.make_bundle(folder, wheel=ours, download=False)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [ours.name, "install.bat", "install.ps1", "说明.txt"])
+    assert report["wheel"] == folder / ours.name and report["missing"] == {}
+    # what the folder still lacks for Windows is known without a network
+    assert offline.missing_for_windows(folder, "3.12") == ["xlwings"]
 
 
 def _network_or_skip(proc: subprocess.CompletedProcess) -> None:
