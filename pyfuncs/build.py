@@ -1,7 +1,8 @@
 """Build ``aftercare.xlsm`` from plain-text sources, reproducibly, on any OS.
 
 Sources: the sheet schema (:mod:`pyfuncs.schema`), the settings rows
-(:func:`pyfuncs.core.settings.settings_sheet_rows`), the VBA and ribbon in ``macros/``, the xlwings
+(:func:`pyfuncs.core.settings.settings_sheet_rows`), the VBA and ribbon in ``pyfuncs/resources/macros/``
+(package data, :mod:`pyfuncs.resources`), the xlwings
 VBA (``xlwings`` + ``Dictionary``) taken from the installed package's
 ``quickstart_standalone.xlsm`` with oletools, and the UDF wrappers generated from ``pyfuncs.udfs``
 with xlwings' own generator (:mod:`pyfuncs.build_udfs`).
@@ -9,7 +10,8 @@ with xlwings' own generator (:mod:`pyfuncs.build_udfs`).
 Steps: openpyxl writes the sheets; the package is turned into a macro-enabled workbook with the
 2006 ribbon part; pyOpenVBA (pinned 6.5.0) gives it a VBA project the way Excel makes a first one
 (document modules ``ThisWorkbook`` and ``Sheet1``… with their code names) and adds the modules;
-finally every part is written again into a zip with fixed timestamps, in sorted order, so the
+the project is then written as [MS-OVBA] says a writer writes one, with no performance cache
+(:func:`spec_vba_project`), so Excel compiles it from the sources; finally every part is written again into a zip with fixed timestamps, in sorted order, so the
 same sources give the same bytes.
 
 Usage::
@@ -39,7 +41,6 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.packaging.core import DocumentProperties
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
@@ -47,7 +48,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table as XlTable, TableStyleInfo
-from openpyxl.xml.functions import tostring
 
 from pyfuncs import schema
 from pyfuncs.core.settings import season_sheet_rows, settings_sheet_rows
@@ -55,11 +55,13 @@ from pyfuncs.core.warranty import EXPIRED, EXPIRING  # the 保修状态 values t
 from pyfuncs.schema import Column, Table
 
 ROOT = Path(__file__).resolve().parent.parent
-MACROS_DIR = ROOT / "macros"
+MACROS_DIR = ("macros",)  # pyfuncs/resources/macros/ (package data)
 DEFAULT_OUT = ROOT / "aftercare.xlsm"
 
 #: Every timestamp in the package (zip entries, docProps created/modified): fixed for reproducibility.
 BUILD_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
+BUILD_AUTHOR = "aftercare build"
+BUILD_TITLE = "工程回访与保修"
 UDF_MODULE = "pyfuncs.udfs"
 
 #: Last row covered by dropdowns and conditional formats (Excel's last row: the whole column).
@@ -98,10 +100,11 @@ CONF_NOTES = (
     "UDF Modules：工作表函数所在的 Python 模块，保持 pyfuncs.udfs。",
 )
 
-#: VBA module name → source file in macros/ (the xlwings modules and xlwings_udfs are not files).
+#: VBA module name → source file in pyfuncs/resources/macros/ (the xlwings modules and xlwings_udfs are not files).
 MACRO_FILES = {"Ribbon": "Ribbon.bas", "ThisWorkbook": "ThisWorkbook.cls"}
 CUSTOM_UI_FILE = "customUI.xml"
 CUSTOM_UI_PART = "customUI/customUI.xml"
+VBA_PART = "xl/vbaProject.bin"
 CUSTOM_UI_REL = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
 XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
@@ -353,18 +356,55 @@ def make_workbook() -> Workbook:
     _conf_sheet(wb)
     wb.active = 0
     p = wb.properties
-    p.creator = p.lastModifiedBy = "aftercare build"
-    p.title = "工程回访与保修"
+    p.creator = p.lastModifiedBy = BUILD_AUTHOR
+    p.title = BUILD_TITLE
     p.created = p.modified = BUILD_TIME
     return wb
 
 
 def _core_xml() -> bytes:
-    props = DocumentProperties(
-        creator="aftercare build", lastModifiedBy="aftercare build", title="工程回访与保修",
-        created=BUILD_TIME, modified=BUILD_TIME,
-    )
-    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + tostring(props.to_tree())
+    """docProps/core.xml, written here rather than by openpyxl so that its bytes do not depend on
+    which XML library openpyxl found (see :func:`openpyxl_package`)."""
+    stamp = BUILD_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"'
+        ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f"<dc:creator>{BUILD_AUTHOR}</dc:creator><dc:title>{BUILD_TITLE}</dc:title>"
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
+        f"<cp:lastModifiedBy>{BUILD_AUTHOR}</cp:lastModifiedBy></cp:coreProperties>"
+    ).encode("utf-8")
+
+
+def openpyxl_package() -> bytes:
+    """The package openpyxl writes for :func:`make_workbook`, always through openpyxl's
+    standard-library serializer.
+
+    openpyxl serialises with lxml when lxml is importable and with ``xml.etree`` otherwise, and the
+    bytes differ (self-closing tags, namespace declarations, character references). It decides when
+    it is first imported (``OPENPYXL_LXML``), so where lxml is active the sheets are written by a
+    child interpreter started with ``OPENPYXL_LXML=False``: the build is byte-identical with or
+    without lxml installed (tests/test_build.py::test_build_is_byte_identical_with_and_without_lxml).
+    """
+    import openpyxl.xml
+
+    if not openpyxl.xml.LXML:
+        buf = io.BytesIO()
+        make_workbook().save(buf)
+        return buf.getvalue()
+    import subprocess
+
+    here = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "OPENPYXL_LXML": "False",
+           "PYTHONPATH": os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)}
+    code = "import sys; from pyfuncs.build import openpyxl_package; sys.stdout.buffer.write(openpyxl_package())"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError("openpyxl (without lxml) could not write the sheets: "
+                           + proc.stderr.decode("utf-8", "replace")[-2000:])
+    return proc.stdout
 
 
 # --------------------------------------------------------------------------------------------------
@@ -391,19 +431,16 @@ def xlwings_package_vba() -> dict[str, str]:
     return {name: crlf(found[name]) for name in ("xlwings", "Dictionary")}
 
 
-def _source(filename: str) -> Path:
-    """A file of ``macros/``; a clear message when the package was installed without the repo."""
-    path = MACROS_DIR / filename
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"找不到 {path}：生成工作簿需要仓库中的 macros/ 目录。"
-            "请在仓库目录中用 pip install -e . 安装（可编辑安装），或在仓库目录中运行。")
-    return path
+def _source(filename: str) -> bytes:
+    """The bytes of a file of ``pyfuncs/resources/macros/`` (shipped in the package)."""
+    from pyfuncs.resources import read_bytes
+
+    return read_bytes(*MACROS_DIR, filename)
 
 
 def read_macro(name: str) -> str:
-    """The text of a module kept in ``macros/`` (CRLF, as VBA stores it)."""
-    return crlf(_source(MACRO_FILES[name]).read_text(encoding="utf-8"))
+    """The text of a module kept in ``pyfuncs/resources/macros/`` (CRLF, as VBA stores it)."""
+    return crlf(_source(MACRO_FILES[name]).decode("utf-8"))
 
 
 def vba_modules(udf_module: str = UDF_MODULE) -> dict[str, str]:
@@ -447,7 +484,7 @@ def _macro_enable(parts: dict[str, bytes]) -> None:
     if close not in rels:
         raise RuntimeError("unexpected _rels/.rels from openpyxl")
     parts["_rels/.rels"] = rels.replace(close, rel + close).encode("utf-8")
-    parts[CUSTOM_UI_PART] = _source(CUSTOM_UI_FILE).read_bytes()
+    parts[CUSTOM_UI_PART] = _source(CUSTOM_UI_FILE)
     parts["docProps/core.xml"] = _core_xml()
 
 
@@ -492,12 +529,24 @@ def _add_vba(package: bytes, modules: dict[str, str]) -> bytes:
 
 def workbook_parts(udf_module: str = UDF_MODULE) -> dict[str, bytes]:
     """Every part (name → bytes) of the built workbook."""
-    buf = io.BytesIO()
-    make_workbook().save(buf)
-    parts = _read_zip(buf.getvalue())
+    parts = _read_zip(openpyxl_package())
     _macro_enable(parts)
-    with_vba = _add_vba(_zip_bytes(parts), vba_modules(udf_module))
-    return _read_zip(with_vba)
+    with_vba = _read_zip(_add_vba(_zip_bytes(parts), vba_modules(udf_module)))
+    with_vba[VBA_PART] = spec_vba_project(with_vba[VBA_PART])
+    return with_vba
+
+
+def spec_vba_project(vba_project_bin: bytes) -> bytes:
+    """The project as [MS-OVBA] says a writer writes it: no performance cache (a 7-byte
+    ``_VBA_PROJECT`` of version 0xFFFF), so every Excel version compiles it from the sources
+    (see :mod:`pyfuncs.io.vbaproject` and docs/vba-project.md)."""
+    from pyfuncs.io.vbaproject import project_problems, without_performance_cache
+
+    out = without_performance_cache(vba_project_bin)
+    problems = project_problems(out)
+    if problems:
+        raise RuntimeError("VBA project not as MS-OVBA writes it: " + "; ".join(problems))
+    return out
 
 
 def build_bytes(udf_module: str = UDF_MODULE) -> bytes:

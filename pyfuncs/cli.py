@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interpreter", default=None)
     p.add_argument("--pythonpath", default=None)
     p.add_argument("--json", action="store_true", help="输出 JSON")
+
+    p = sub.add_parser("setup", help="Windows 上的安装设置：写入 Python 路径、检查 xlwings DLL、解除下载标记、加入受信任位置")
+    p.add_argument("paths", nargs="*", metavar="工作簿", help="工作簿路径（默认：文档\\aftercare\\aftercare.xlsm，没有则新建）")
+    p.add_argument("--no-trust", action="store_true", help="不把工作簿所在文件夹加入 Excel 的受信任位置")
+    p.add_argument("--no-unblock", action="store_true", help="不解除工作簿的下载标记")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
     return ap
 
 
@@ -289,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.command == "configure":
             return cmd_configure(args)
+        if args.command == "setup":
+            return importlib.import_module("pyfuncs.setup_windows").run_command(args)
         opts = job_options(args)
         result = run_job_on_file(args.command, args.path, opts, verbose=args.verbose)
         print_result(result, args, Path(args.path))

@@ -109,9 +109,9 @@ def test_every_module_reads_back_exactly(vba):
 
 
 def test_macro_sources_in_workbook_equal_the_files(vba):
-    """Independently of the build's own reader: macros/*.bas|cls == the module in the workbook."""
+    """Independently of the build's own reader: pyfuncs/resources/macros/*.bas|cls == the module in the workbook."""
     for module, filename in (("Ribbon", "Ribbon.bas"), ("ThisWorkbook", "ThisWorkbook.cls")):
-        text = (ROOT / "macros" / filename).read_text(encoding="utf-8")
+        text = (ROOT / "pyfuncs" / "resources" / "macros" / filename).read_text(encoding="utf-8")
         assert vba[module] == text.replace("\r\n", "\n").replace("\n", "\r\n")
         assert text.isascii(), f"{filename} must be ASCII (VBA project code page 1252)"
 
@@ -457,6 +457,46 @@ def test_committed_workbook_equals_a_fresh_build(parts):
     assert sorted(mine) == sorted(parts)
     stale = [n for n in parts if mine[n] != parts[n]]
     assert not stale, f"aftercare.xlsm is stale in {stale}: run python -m pyfuncs.build and commit it"
+
+
+def _venv_with_lxml(where: Path) -> Path:
+    """A venv that sees this machine's packages plus lxml (installed from the package index)."""
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(where)], check=True, timeout=300)
+    py = where / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    probe = [str(py), "-c", "import lxml.etree, openpyxl.xml; assert openpyxl.xml.LXML"]
+    if subprocess.run(probe, capture_output=True).returncode != 0:
+        inst = subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", "lxml"],
+                              capture_output=True, text=True, timeout=600)
+        if inst.returncode != 0:
+            pytest.skip(f"lxml could not be installed from the package index: {inst.stderr[-500:]}")
+    return py
+
+
+def test_build_is_byte_identical_with_and_without_lxml(tmp_path):
+    """openpyxl writes other bytes when lxml is importable: the build must not depend on it."""
+    import openpyxl.xml
+
+    py = _venv_with_lxml(tmp_path / "venv")
+    env = {k: v for k, v in os.environ.items() if k != "OPENPYXL_LXML"}
+    env["PYTHONPATH"] = str(ROOT)
+    active = subprocess.run([str(py), "-c", "import openpyxl.xml; print(openpyxl.xml.LXML)"],
+                            capture_output=True, text=True, env=env)
+    assert active.stdout.strip() == "True", active.stderr  # openpyxl there really would use lxml
+    out = tmp_path / "with-lxml.xlsm"
+    proc = subprocess.run([str(py), "-m", "pyfuncs.build", "--out", str(out)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    here = build.build_bytes()
+    if openpyxl.xml.LXML:  # this interpreter has lxml too: compare with one that has not
+        plain = tmp_path / "without-lxml.xlsm"
+        blocked = subprocess.run([sys.executable, "-c",
+                                  "import sys; sys.modules['lxml'] = None; import runpy; "
+                                  "sys.argv = ['build', '--out', sys.argv[1]]; "
+                                  "runpy.run_module('pyfuncs.build', run_name='__main__')", str(plain)],
+                                 cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        assert blocked.returncode == 0, blocked.stderr
+        here = plain.read_bytes()
+    assert out.read_bytes() == here
 
 
 def test_build_command_line(tmp_path):

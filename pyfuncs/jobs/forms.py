@@ -1,6 +1,6 @@
 """打印回访单 (``forms``): 工程回访单, 保修(维修)单 and 保修期满通知书, filled from the tables.
 
-The layouts are in ``templates/forms.toml`` (the editable, diffable source); :func:`render_form`
+The layouts are in ``pyfuncs/resources/templates/forms.toml`` (the editable, diffable source); :func:`render_form`
 turns a template and a dict of fields into a :class:`~pyfuncs.layout.Layout` (A4 portrait,
 one page). Each form becomes a sheet of the workbook (``回访单-P001-2026-03``,
 ``维修单-BX2026-0001``, ``期满通知-P001-2026-03``; a rerun replaces the sheet of the same name),
@@ -34,14 +34,18 @@ from pyfuncs.jobs._common import is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
 from pyfuncs.layout import Layout, fit_row_heights
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "forms.toml"
+TEMPLATES = ("templates", "forms.toml")  # pyfuncs/resources/templates/forms.toml (package data)
 SAT_LEVELS = ("很满意", "满意", "基本满意", "不太满意", "不满意")
 JOB_SHEET = "打印回访单"
 _FIELD = re.compile(r"\{(\.?[A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def load_templates(path: str | Path | None = None) -> dict[str, Any]:
-    with open(path or TEMPLATES, "rb") as f:
+    if path is None:
+        from pyfuncs.resources import load_toml
+
+        return load_toml(*TEMPLATES)
+    with open(path, "rb") as f:
         return tomllib.load(f)
 
 

@@ -203,14 +203,18 @@ def _number(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- 5. the printed sheet --------------------------------------------------------------------
-PLAN_TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "plan.toml"
+PLAN_TEMPLATE = ("templates", "plan.toml")  # pyfuncs/resources/templates/plan.toml (package data)
 
 
 def plan_texts(path: str | Path | None = None) -> dict[str, str]:
-    """The plan's printed texts and print settings (``templates/plan.toml``)."""
+    """The plan's printed texts and print settings (``pyfuncs/resources/templates/plan.toml``)."""
     import tomllib
 
-    with open(path or PLAN_TEMPLATE, "rb") as f:
+    if path is None:
+        from pyfuncs.resources import load_toml
+
+        return load_toml(*PLAN_TEMPLATE)
+    with open(path, "rb") as f:
         return tomllib.load(f)
 
 
