@@ -10,6 +10,8 @@ Figures:
   vs a per-row ``dateutil.relativedelta`` loop (target ≥ 20× faster) and vs bare numpy month
   arithmetic (target within 3×);
 - udfs: every worksheet function on a 100,000-row range, µs per row (target ≤ 2 µs);
+- AC_CALLBACKS: one call per project (a sheet lists 2,000 projects), ms per call (target ≤ 1 ms),
+  and against the pandas ledger planner doing the same single project (what it cost before);
 - refresh (the next morning) / plan (again) on a workbook of 2,000 projects and 20,000 tickets
   that has been planned and refreshed once (the daily case), end to end on the file, vs a bare openpyxl load and save of the
   same file (target ≤ 1.3×), and peak memory (target ≤ 4× the bare load and save), twice: what
@@ -171,6 +173,42 @@ def bench_udfs(n: int) -> list[tuple]:
     return rows
 
 
+def bench_callbacks(n: int) -> list[tuple]:
+    """AC_CALLBACKS once per project for ``n`` different projects: ms per call, and the same
+    projects through :func:`pyfuncs.core.callbacks.plan_visits` one at a time (the baseline)."""
+    import pandas as pd
+
+    from pyfuncs import udfs
+    from pyfuncs.core import callbacks
+    from pyfuncs.core.clock import default_calendar
+
+    rng = np.random.default_rng(3)
+    starts = [dt.date(2015, 1, 1) + dt.timedelta(days=int(x)) for x in rng.integers(0, 4000, n)]
+    sizes = np.array(["大型", "中型", "小型"], dtype=object)[rng.integers(0, 3, n)]
+    cities = np.array(["北京", "太原", "哈尔滨", "广州", None], dtype=object)[rng.integers(0, 5, n)]
+    news = np.array(["是", "否"], dtype=object)[rng.integers(0, 2, n)]
+    args = list(zip(starts, sizes, cities, news))
+    cal = default_calendar()
+    udfs.AC_CALLBACKS(starts[0], None, "中型", 2026)  # imports and the year's working-day table
+
+    def ours():
+        for start, size, city, new in args:
+            udfs.AC_CALLBACKS(start, None, size, 2026, new, city)
+
+    def ledger_planner():
+        for start, size, city, new in args[: max(1, n // 10)]:  # 10 ms each: a tenth is plenty
+            projects = pd.DataFrame({"project_id": ["P"], "accepted": [pd.Timestamp(start)], "size": [size],
+                                     "four_new": [new], "city": [city]})
+            callbacks.plan_visits(projects, callbacks.project_parts(projects), 2026, calendar=cal)
+
+    t_ours = _best(ours) * 1e3 / n
+    t_base = _best(ledger_planner, repeat=1) * 1e3 / max(1, n // 10)
+    return [
+        (f"AC_CALLBACKS {n:,} 个项目各一次（每次毫秒）", t_ours, 1.0, t_ours / 1.0, "≤ 1 ms/次"),
+        ("AC_CALLBACKS：本实现 vs pandas 全台账算法算单个项目（每次毫秒）", t_ours, t_base, t_base / t_ours, "快（原约 10 ms/次）"),
+    ]
+
+
 def make_workbook(path: Path, n_projects: int, n_tickets: int, today: dt.date) -> None:
     from pyfuncs.build import build_workbook
     from pyfuncs.demo import fill, sample_data
@@ -280,19 +318,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--projects", type=int, default=2000)
     ap.add_argument("--tickets", type=int, default=20000)
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to check the script runs")
-    ap.add_argument("--only", choices=["core", "udfs", "jobs"], action="append")
+    ap.add_argument("--callbacks", type=int, default=2000, help="projects for the AC_CALLBACKS figure")
+    ap.add_argument("--only", choices=["core", "udfs", "callbacks", "jobs"], action="append")
     a = ap.parse_args(argv)
     if a.quick:
-        a.rows, a.udf_rows, a.projects, a.tickets = 2000, 2000, 20, 200
-    only = set(a.only or ["core", "udfs", "jobs"])
+        a.rows, a.udf_rows, a.projects, a.tickets, a.callbacks = 2000, 2000, 20, 200, 20
+    only = set(a.only or ["core", "udfs", "callbacks", "jobs"])
     rows: list[tuple] = []
     if "core" in only:
         rows += bench_core(a.rows)
     if "udfs" in only:
         rows += bench_udfs(a.udf_rows)
+    if "callbacks" in only:
+        rows += bench_callbacks(a.callbacks)
     if "jobs" in only:
         rows += bench_jobs(a.projects, a.tickets)
-    print(f"机器：{machine()}；时间单位：秒（内存：MiB；UDF：微秒/行）")
+    print(f"机器：{machine()}；时间单位：秒（内存：MiB；UDF：微秒/行；AC_CALLBACKS：毫秒/次）")
     print(table(rows))
     return 0
 

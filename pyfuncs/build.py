@@ -449,11 +449,12 @@ def vba_modules(udf_module: str = UDF_MODULE) -> dict[str, str]:
     ``ThisWorkbook`` (document module), ``xlwings`` and ``Dictionary`` (from the installed
     xlwings), ``xlwings_udfs`` (generated from ``udf_module``), ``Ribbon`` (ribbon callbacks).
     """
-    from pyfuncs.build_udfs import udf_wrapper_vba
+    from pyfuncs.build_udfs import SUPPORT_VBA_MODULE, udf_support_vba, udf_wrapper_vba
 
     mods = {"ThisWorkbook": read_macro("ThisWorkbook")}
     mods.update(xlwings_package_vba())
     mods["xlwings_udfs"] = udf_wrapper_vba(udf_module, "aftercare.xlsm")
+    mods[SUPPORT_VBA_MODULE] = udf_support_vba(udf_module)  # function help, cached-tables version
     mods["Ribbon"] = read_macro("Ribbon")
     for name, code in mods.items():
         if name != "xlwings_udfs" and not code.isascii():

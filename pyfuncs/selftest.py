@@ -263,7 +263,7 @@ def check_vba(report: SelftestReport, vba: dict[str, str] | None) -> None:
         return
     from pyfuncs.build_udfs import udf_names
 
-    missing_mods = [m for m in ("xlwings", "xlwings_udfs", "Ribbon") if m not in vba]
+    missing_mods = [m for m in ("xlwings", "xlwings_udfs", "UdfSupport", "Ribbon") if m not in vba]
     report.add("VBA", "VBA 模块", FAIL if missing_mods else PASS,
                ("缺少模块：" + "、".join(missing_mods)) if missing_mods else "、".join(sorted(vba)))
     try:

@@ -110,3 +110,58 @@ def test_callbacks_parts_and_four_new():
 ])
 def test_callbacks_bad_arguments(args, message):
     assert AC_CALLBACKS(*args) == message
+
+
+# --- error values passed in ------------------------------------------------------------------------
+@pytest.mark.parametrize("error", ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"])
+def test_an_error_cell_comes_back_as_text_naming_the_error_and_the_argument(error):
+    assert AC_WARRANTY_END(error, "屋面防水") == f"{error}（起算日期为错误值）"
+    assert AC_WARRANTY_END("2024-06-30", error) == f"{error}（保修部位为错误值）"
+    assert AC_REPAIR_DUE("2026-09-28", None, error) == f"{error}（约定到场天数为错误值）"
+    assert AC_IS_WORKDAY(error) == f"{error}（日期为错误值）"
+
+
+def test_error_codes_xlwings_does_not_name_are_named_too():
+    # COM hands Excel's newer errors over as their code; xlwings' err_to_str knows only seven
+    assert AC_NEXT_WORKDAY(-2146826288 + 45) == "#SPILL!（日期为错误值）"
+    assert AC_WARRANTY_STATUS("2026-12-31", -2146826288 + 50) == "#CALC!（查询日期为错误值）"
+
+
+def test_in_a_range_only_the_error_cells_say_so_and_the_first_bad_argument_wins():
+    out = AC_WARRANTY_END([["2024-06-30"], ["#N/A"], ["#N/A"]], [["电气管线"], ["#DIV/0!"], ["电气管线"]])
+    assert out == [[DT(2026, 6, 30)], ["#N/A（起算日期为错误值）"], ["#N/A（起算日期为错误值）"]]
+    out = AC_OVERDUE_DAYS([["2026-10-08"], ["2026-10-08"]], [[None], ["#VALUE!"]], "2026-10-20")
+    assert out == [[12], ["#VALUE!（实际到场日期为错误值）"]]
+
+
+def test_text_that_merely_starts_with_a_hash_is_not_an_error_value():
+    assert AC_WARRANTY_END("2024-06-30", "#屋面") == "#保修部位无效: #屋面"
+
+
+# --- the ledger's 超期天数 rule ---------------------------------------------------------------------
+def test_overdue_days_take_completion_or_acceptance_when_no_arrival_and_stop_for_closed_tickets():
+    assert AC_OVERDUE_DAYS("2026-10-08", None, "2026-10-20", "2026-10-11") == 3
+    assert AC_OVERDUE_DAYS("2026-10-08", None, "2026-10-20", None, "2026-10-15") == 7
+    assert AC_OVERDUE_DAYS("2026-10-08", "2026-10-09", "2026-10-20", "2026-10-11", "2026-10-15") == 1
+    assert AC_OVERDUE_DAYS("2026-10-08", None, "2026-10-20", None, None, "已关闭") is None
+    assert AC_OVERDUE_DAYS("2026-10-08", None, "2026-10-20", None, None, "维修中") == 12
+
+
+# --- the plain layer takes the settings explicitly --------------------------------------------------
+def test_plain_functions_take_settings_and_calendar():
+    from pyfuncs.core.calendar import WorkCalendar
+    from pyfuncs.core.settings import Settings
+    from pyfuncs.udfs import is_workday, next_workday, repair_due, warranty_end, warranty_status
+
+    three = Settings(clock_days=3)
+    assert repair_due("2026-12-01", settings=three) == DT(2026, 12, 4)
+    closed = WorkCalendar({dt.date(2026, 12, 4): False})
+    assert repair_due("2026-12-01", settings=three, calendar=closed) == DT(2026, 12, 7)
+    assert repair_due("2026-12-01", settings=Settings(clock_days=3, roll_forward=False), calendar=closed) == DT(2026, 12, 4)
+    assert is_workday("2026-12-04", calendar=closed) is False and is_workday("2026-12-04") is True
+    assert next_workday("2026-12-04", calendar=closed) == DT(2026, 12, 7)
+    seventy = Settings(design_life=70)
+    assert warranty_end("2024-06-30", "地基基础和主体结构", settings=seventy) == DT(2094, 6, 30)
+    taiyuan = Settings().with_seasons([("默认", "11-01", "03-31", "", "")])[0]
+    assert warranty_end("2024-06-30", "供热系统", settings=taiyuan) == DT(2026, 3, 31)
+    assert warranty_status("2026-12-31", "2026-11-21", settings=Settings(warn_days=30)) == "保修中"

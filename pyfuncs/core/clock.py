@@ -159,6 +159,40 @@ def overdue_days(dues: Any, arrivals: Any = None, as_of: Any = None) -> np.ndarr
     return late
 
 
+#: 状态 values of a ticket that is over: with no date recorded, its clock stops (no growing 超期).
+CLOSED_STATES = ("已完成", "已验收", "已关闭")
+
+
+def ticket_overdue_days(dues: Any, arrivals: Any = None, done: Any = None, accepted: Any = None,
+                        states: Any = None, as_of: Any = None) -> np.ndarray:
+    """超期天数 of ledger tickets (DOMAIN.md §2), the ledger's one definition.
+
+    Where no arrival was recorded, the completion date (完成日期), else the acceptance date
+    (验收日期), stands for it; a ticket whose 状态 says it is over (:data:`CLOSED_STATES`) with
+    none of these dates gets NaN instead of a clock that keeps growing.
+
+    >>> d = lambda *s: np.array(s, dtype="datetime64[D]")
+    >>> ticket_overdue_days(d("2026-10-08", "2026-10-08", "2026-10-08"), d("NaT", "NaT", "NaT"),
+    ...                     d("2026-10-11", "NaT", "NaT"), None, ["已完成", "已关闭", None], dt.date(2026, 10, 20)).tolist()
+    [3.0, nan, 12.0]
+    """
+    due = np.asarray(dues, dtype="datetime64[D]").reshape(-1)
+    n = len(due)
+
+    def dates(values: Any) -> np.ndarray:
+        if values is None:
+            return np.full(n, NAT)
+        return np.asarray(values, dtype="datetime64[D]").reshape(-1)
+
+    arrival, finished, signed = dates(arrivals), dates(done), dates(accepted)
+    on_site = np.where(np.isnat(arrival), np.where(np.isnat(finished), signed, finished), arrival)
+    late = overdue_days(due, on_site, as_of)
+    if states is not None:
+        state = pd.Series(_column(states, n), dtype=object).map(lambda v: v.strip() if isinstance(v, str) else v)
+        late = np.where(np.isnat(on_site) & state.isin(CLOSED_STATES).to_numpy(), np.nan, late)
+    return late
+
+
 def payer(causes: Sequence[Any], in_warranty: Sequence[Any]) -> np.ndarray:
     """费用承担 per ticket from 原因分类 and whether it is in warranty (bool or 是/否).
 
