@@ -266,6 +266,22 @@ TABLES: dict[str, Table] = {
 }
 #: Sheet order of the built workbook (the plan sheets are added by the plan job).
 SHEET_ORDER = ("项目台账", "保修条款", "报修台账", "回访记录", "节假日", "设置", "统计")
+#: The sheets that make a workbook ours: those of the data tables. 统计 is not among them (the
+#: report job makes it again), nor are the generated sheets.
+REQUIRED_SHEETS = tuple(dict.fromkeys(t.sheet for t in TABLES.values()))
+
+
+def missing_sheets(sheet_names) -> list[str]:
+    """The required sheets a workbook lacks; [] for one of ours. Every job command refuses a
+    workbook that lacks any (「不是回访保修工作簿，缺少工作表…」).
+
+    >>> missing_sheets(["Sheet1"]) == list(REQUIRED_SHEETS)
+    True
+    >>> missing_sheets(list(SHEET_ORDER)), missing_sheets(["项目台账", "保修条款", "报修台账", "设置"])
+    ([], ['回访记录', '节假日'])
+    """
+    have = set(sheet_names)
+    return [s for s in REQUIRED_SHEETS if s not in have]
 REPORT_SHEET = "统计"
 CONF_SHEET = "xlwings.conf"
 
