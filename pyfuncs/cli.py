@@ -153,8 +153,9 @@ def _wrap(text: str, width: int) -> list[str]:
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     """Descriptions and examples as written; option help wrapped by display width."""
 
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 30, width: int | None = None):
-        super().__init__(prog, indent_increment, max_help_position, width)
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 30, width: int | None = None,
+                 **kwargs):
+        super().__init__(prog, indent_increment, max_help_position, width, **kwargs)
 
     def _split_lines(self, text: str, width: int) -> list[str]:
         return _wrap(" ".join(text.split()), width)
@@ -593,20 +594,19 @@ def load_job(name: str):
 
 
 def require_ours(book, name: str) -> None:
-    """Refuse a workbook that lacks a sheet every aftercare workbook has (schema.REQUIRED_SHEETS):
-    one rule for every job command."""
+    """Refuse a workbook that is not an aftercare workbook (:func:`pyfuncs.schema.is_ours`: it
+    lacks most of the sheets every one has): one rule for every job command. One of ours that lacks
+    a sheet is worked on; the jobs report the missing sheet."""
     from pyfuncs.io.safe import Refused
-    from pyfuncs.schema import REQUIRED_SHEETS, missing_sheets
+    from pyfuncs.schema import is_ours, missing_sheets
 
-    missing = missing_sheets(book.sheet_names())
-    if not missing:
+    names = book.sheet_names()
+    if is_ours(names):
         return
-    listed = "".join(f"「{s}」" for s in missing)
-    if len(missing) == len(REQUIRED_SHEETS):
-        hint = "请打开正确的文件，或用 aftercare new 新建回访保修工作簿。"
-    else:
-        hint = "这些工作表可能被删除或改了名：请把它们改回原名，或用 aftercare restore 从备份恢复。"
-    raise Refused(f"「{name}」不是回访保修工作簿，缺少工作表{listed}。{hint}文件未改动。")
+    listed = "".join(f"「{s}」" for s in missing_sheets(names))
+    raise Refused(f"「{name}」不是回访保修工作簿，缺少工作表{listed}。"
+                  "请打开正确的文件，或用 aftercare new 新建回访保修工作簿（如果这些工作表被改了名，请改回原名）。"
+                  "文件未改动。")
 
 
 @dataclass
