@@ -7,10 +7,10 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -269,7 +269,7 @@ def test_progress_bar_on_a_terminal_only(book, capsys, monkeypatch):
     assert main(["refresh", str(book), "--today", "2026-12-01"]) == 0
     shown = tty.getvalue()
     assert "回访保修 [" in shown and "打开工作簿" in shown and "刷新报修台账（4/5）" in shown and "保存工作簿" in shown
-    percents = [int(x) for x in __import__("re").findall(r"(\d+)%", shown)]
+    percents = [int(x) for x in re.findall(r"(\d+)%", shown)]
     assert percents == sorted(percents) and percents[-1] == 100  # it only moves forward
     assert shown.endswith("\r") and shown.rstrip("\r").split("\r")[-1].strip() == ""  # and is erased at the end
     assert "刷新完成" in capsys.readouterr().out  # the result itself goes to standard output
@@ -289,7 +289,7 @@ def test_progress_bar_on_a_terminal_only(book, capsys, monkeypatch):
     assert "[  0%] 打开工作簿" in lines and any(ln.endswith("刷新报修台账（4/5）") for ln in lines)
 
 
-def test_a_quick_run_shows_no_bar(book, capsys, monkeypatch):
+def test_a_quick_run_shows_no_bar():
     """Within the delay (about a second) nothing is drawn: quick commands print what they printed."""
     from pyfuncs.progress import ProgressBar
 
