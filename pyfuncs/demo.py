@@ -343,9 +343,12 @@ def demo_steps(today: dt.date, data: dict[str, pd.DataFrame]):
 
 
 def make_demo(path: str | os.PathLike = "aftercare-demo.xlsm", *, today: dt.date | None = None, seed: int = 2026,
-              n_projects: int = 60, n_tickets: int = 600, n_visits: int = 200, verbose: bool = False) -> dict:
+              n_projects: int = 60, n_tickets: int = 600, n_visits: int = 200, verbose: bool = False,
+              on_progress=None) -> dict:
     """Build the demo workbook at ``path`` (an existing file is backed up, never half-overwritten)
-    and run every job on it. Returns {"path", "counts", "jobs": {name: summary}, "lines": [...]}."""
+    and run every job on it. Returns {"path", "counts", "jobs": {name: summary}, "lines": [...]}.
+
+    ``on_progress(step, total, text)`` is told each step (the command line's progress bar)."""
     from pyfuncs.build import build_workbook
     from pyfuncs.io.filebook import FileBook
     from pyfuncs.io.safe import check_file, job_lock
@@ -360,11 +363,17 @@ def make_demo(path: str | os.PathLike = "aftercare-demo.xlsm", *, today: dt.date
     with job_lock(target):
         work = target.with_name(f".~aftercare-demo-{os.getpid()}{target.suffix}")
         try:
-            build_workbook(work)
+            say = on_progress or (lambda step, total, text: None)
             data = sample_data(today, seed, n_projects, n_tickets, n_visits)
+            steps = list(demo_steps(today, data))
+            total = len(steps) + 3
+            say(1, total, "生成工作簿")
+            build_workbook(work)
             with FileBook.open(work, lock=False, verbose=verbose) as book:
+                say(2, total, "填写示例数据")
                 counts = fill(book, data)
-                for label, name, opts in demo_steps(today, data):
+                for i, (label, name, opts) in enumerate(steps, start=3):
+                    say(i, total, label)
                     job = _job(name)
                     if job is None:
                         lines.append(f"· {label}：（此功能尚未安装，已跳过）")
@@ -383,6 +392,7 @@ def make_demo(path: str | os.PathLike = "aftercare-demo.xlsm", *, today: dt.date
                     lines.append(f"· {label}：{msg}")
                     if name == "check":
                         problems = result.problems
+                say(total, total, "保存工作簿")
                 book.save(target)
         finally:
             if work.exists():

@@ -158,3 +158,73 @@ def selftest():
 
     _alert(XlBook(wb), f"自检完成：{report.summary()}\n详见“自检结果”工作表。")
     return report
+
+
+# ---- 恢复上一版 (not a job on the open Book: it works on the workbook's file and its backups) -------
+#: where the ribbon puts the read-only copy of a backup it opens (never the backup itself)
+BACKUP_COPIES = "aftercare-备份副本"
+
+
+def restore():
+    """恢复上一版: list this workbook's backups and open the newest as a read-only copy.
+
+    Excel has this workbook open, so its file cannot be replaced under it (on Windows the open
+    file is locked, and closing the workbook whose VBA is running the button is not safe). So the
+    button does the safe half in Excel: it shows the backups (newest first, time and size) and
+    opens the newest as a read-only copy beside the workbook's window, to compare and copy from.
+    Putting a whole version back is ``aftercare restore FILE`` once the workbook is closed (the
+    message says so, with the file's path): it backs up the current file first, so it can be undone.
+    """
+    import xlwings as xw
+
+    return restore_in_excel(xw.Book.caller())
+
+
+def restore_in_excel(xb, *, copies: "str | None" = None):
+    """:func:`restore` on an xlwings Book (``copies``: the folder for the read-only copy, default
+    the temp folder's ``aftercare-备份副本``). Returns the copy opened, or None."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from pyfuncs.io.backups import list_backups, listing
+
+    def alert(text: str) -> None:
+        try:
+            xb.app.alert(text, title=TITLE)
+        except Exception:  # noqa: BLE001 - no alert (e.g. some Mac setups): the status bar
+            try:
+                xb.app.status_bar = text.splitlines()[0]
+            except Exception:  # noqa: BLE001
+                pass
+
+    try:
+        path = Path(xb.fullname)
+        exists = path.is_file()
+    except Exception:  # noqa: BLE001 - a new, never saved workbook has no file
+        path, exists = None, False
+    backups = list_backups(path) if exists else []
+    if not backups:
+        alert((f"「{path.name}」还没有备份。" if path is not None else "这个工作簿还没有保存为文件，没有备份。")
+              + "\n备份在命令 aftercare 的作业保存工作簿时生成（.aftercare-backup 文件夹）。"
+                "\n在 Excel 中的改动可以用“撤销”，或关闭时选“不保存”放弃。")
+        return None
+    newest = backups[0]
+    folder = Path(copies) if copies else Path(tempfile.gettempdir()) / BACKUP_COPIES
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / f"{path.stem}（备份于 {newest.time:%Y-%m-%d %H.%M.%S}）{path.suffix}"
+    try:
+        if not copy.exists():
+            shutil.copyfile(newest.path, copy)
+        xb.app.books.open(str(copy), read_only=True, add_to_mru=False)
+        opened = f"已以只读方式打开最新的一份，名为「{copy.name}」，可与当前工作簿对照并复制需要的内容。"
+    except Exception as e:  # noqa: BLE001 - e.g. a copy of the same name already open
+        opened = f"未能打开最新的一份（{type(e).__name__}: {e}），可直接打开 {newest.path}（请勿修改备份本身）。"
+        copy = None
+    shown = listing(backups[:SHOWN])
+    more = [f"……另有 {len(backups) - SHOWN} 份"] if len(backups) > SHOWN else []
+    alert("\n".join([f"「{path.name}」共有 {len(backups)} 份备份（最新在前）：", *shown, *more, "", opened, "",
+                     "要把整个工作簿恢复为某一版：先保存并关闭本工作簿，然后在命令提示符中运行",
+                     f'  aftercare restore "{path}"',
+                     "（恢复最新的一份；--pick 序号 选其他份，--list 只列出）。恢复前当前文件会先备份，所以恢复可以撤销。"]))
+    return copy

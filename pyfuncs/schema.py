@@ -266,6 +266,32 @@ TABLES: dict[str, Table] = {
 }
 #: Sheet order of the built workbook (the plan sheets are added by the plan job).
 SHEET_ORDER = ("项目台账", "保修条款", "报修台账", "回访记录", "节假日", "设置", "统计")
+#: The sheets that make a workbook ours: those of the data tables. 统计 is not among them (the
+#: report job makes it again), nor are the generated sheets.
+REQUIRED_SHEETS = tuple(dict.fromkeys(t.sheet for t in TABLES.values()))
+
+
+def missing_sheets(sheet_names) -> list[str]:
+    """The required sheets a workbook lacks; [] for a complete one.
+
+    >>> missing_sheets(list(SHEET_ORDER)), missing_sheets(["项目台账", "保修条款", "报修台账", "设置"])
+    ([], ['回访记录', '节假日'])
+    """
+    have = set(sheet_names)
+    return [s for s in REQUIRED_SHEETS if s not in have]
+
+
+def is_ours(sheet_names) -> bool:
+    """Whether a workbook is an aftercare workbook: it has at least half of the required sheets.
+
+    Every job command refuses one that is not (「不是回访保修工作簿，缺少工作表…」). One of ours that
+    lacks a sheet (deleted or renamed by staff) is still worked on: the jobs that need the sheet
+    report it, located, and the others run (a bad input affects only what depends on it).
+
+    >>> is_ours(["Sheet1"]), is_ours(["设置", "节假日", "Sheet1"]), is_ours(["项目台账", "保修条款", "报修台账"])
+    (False, False, True)
+    """
+    return 2 * (len(REQUIRED_SHEETS) - len(missing_sheets(sheet_names))) >= len(REQUIRED_SHEETS)
 REPORT_SHEET = "统计"
 CONF_SHEET = "xlwings.conf"
 

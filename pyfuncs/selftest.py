@@ -433,7 +433,9 @@ def ribbon_jobs() -> list[str]:
     return [j for j in RIBBON_JOBS.values() if j != SELF_JOB]
 
 
-def check_jobs(report: SelftestReport, path: Path | None, today: dt.date) -> None:
+def check_jobs(report: SelftestReport, path: Path | None, today: dt.date,
+               progress: Callable[[int, str], None] | None = None) -> None:
+    """Run every ribbon job on a copy of the file; ``progress(i, label)`` before the i-th (from 1)."""
     from pyfuncs.jobs import RIBBON_JOBS
 
     labels = {job: label for label, job in RIBBON_JOBS.items()}
@@ -443,8 +445,10 @@ def check_jobs(report: SelftestReport, path: Path | None, today: dt.date) -> Non
             report.add("作业", f"{labels[job]}（{job}）", SKIP, "工作簿尚未保存为文件，无法制作副本试运行")
         return
     with tempfile.TemporaryDirectory(prefix="aftercare-selftest-") as tmp:
-        for job in jobs:
+        for i, job in enumerate(jobs, start=1):
             label = f"{labels[job]}（{job}）"
+            if progress is not None:
+                progress(i, labels[job])
             module_name = f"pyfuncs.jobs.{job}"
             try:
                 module = importlib.import_module(module_name)
@@ -539,6 +543,10 @@ def run_selftest(target: Any, *, today: dt.date | None = None, cases: list[UdfCa
     today = today or dt.date.today()
     report = SelftestReport()
     path = _book_path(target)
+    # the steps, for a Book's progress (the command line's bar, Excel's status bar)
+    say = target.progress if isinstance(target, Book) else (lambda step, total, text: None)
+    total = len(ribbon_jobs()) + 3
+    say(1, total, "检查版本、模块和 VBA")
     vba: dict[str, str] | None = None
     if path is not None:
         try:
@@ -548,8 +556,10 @@ def run_selftest(target: Any, *, today: dt.date | None = None, cases: list[UdfCa
     check_versions(report, target, vba)
     check_imports(report)
     check_vba(report, vba)
+    say(2, total, "检查工作表函数")
     check_udfs(report, cases)
-    check_jobs(report, path, today)
+    check_jobs(report, path, today, progress=lambda i, label: say(2 + i, total, f"在副本上试运行「{label}」"))
+    say(total, total, "检查工作簿结构")
 
     if isinstance(target, (str, os.PathLike)):
         from pyfuncs.io.filebook import FileBook

@@ -28,10 +28,12 @@ from defusedxml import ElementTree as ET
 from pyfuncs import build, schema
 from pyfuncs.build_udfs import udf_names, udf_wrapper_vba
 from pyfuncs.core.settings import Settings, season_sheet_rows, settings_sheet_rows
-from pyfuncs.jobs import RIBBON_JOBS
+from pyfuncs.jobs import RIBBON_COMMANDS, RIBBON_JOBS
 from pyfuncs.selftest import FAIL, PASS, RESULT_SHEET, TODO, UdfCase, run_selftest, udf_cases, vba_functions
 
 ROOT = Path(__file__).resolve().parent.parent
+#: every ribbon button: the jobs and the commands that are not jobs (恢复上一版)
+RIBBON_BUTTONS = {**RIBBON_JOBS, **RIBBON_COMMANDS}
 CUI_NS = "{http://schemas.microsoft.com/office/2006/01/customui}"
 RIBBON_SUB = r"^[ \t]*(?:Public[ \t]+)?Sub[ \t]+{name}[ \t]*\([ \t]*control[ \t]+As[ \t]+IRibbonControl[ \t]*\)[ \t]*\r?$"
 
@@ -208,7 +210,7 @@ def test_ribbon_tab_has_a_button_per_job(parts):
     tabs = list(root.iter(f"{CUI_NS}tab"))
     assert [t.get("label") for t in tabs] == ["回访保修"]
     buttons = _buttons(parts)
-    assert {b.get("label") for b in buttons} == set(RIBBON_JOBS)
+    assert {b.get("label") for b in buttons} == set(RIBBON_BUTTONS)
     ids = [b.get("id") for b in buttons]
     assert len(ids) == len(set(ids))
     for b in buttons:
@@ -224,7 +226,7 @@ def test_every_onaction_names_a_ribbon_sub_that_runs_its_job(parts, vba):
         assert m, f"no Sub {action}(control As IRibbonControl) in Ribbon.bas"
         # the Sub's body runs the button's job
         body = ribbon[m.end():ribbon.index("End Sub", m.end())]
-        job = RIBBON_JOBS[b.get("label")]
+        job = RIBBON_BUTTONS[b.get("label")]
         assert f'RunPython "import pyfuncs.macros as m; m.{job}()"' in body, action
         # and no other module defines the same name (ambiguous callbacks fail in Excel)
         for name, code in vba.items():
@@ -625,7 +627,7 @@ def test_selftest_reports_a_version_mismatch(built, tmp_path, monkeypatch):
 def test_smoke_test_doc():
     doc = (ROOT / "docs" / "excel-smoke-test.md").read_text(encoding="utf-8")
     assert "aftercare configure" in doc and "pip install" in doc
-    for label in RIBBON_JOBS:
+    for label in RIBBON_BUTTONS:
         assert label in doc, label
     for name in udf_names("pyfuncs.udfs"):
         assert name in doc, name

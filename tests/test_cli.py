@@ -23,7 +23,7 @@ def test_every_ribbon_job_has_a_command_and_a_macro():
     for job in RIBBON_JOBS.values():
         assert job in commands
         assert callable(getattr(macros, job))
-    assert {"new", "demo", "configure"} <= commands
+    assert {"new", "demo", "configure", "restore"} <= commands
 
 
 def test_job_commands_take_today_and_json():
@@ -121,7 +121,7 @@ def test_forms_options_become_job_selection():
                                       "--tickets", "BX2026-0001", "--notices", "P1:2026-03", "--out", "out"])
     opts = cli.job_options(args)
     assert opts.selection == ["plan:2026:4", "plan:2026:5", "repair:BX2026-0001", "notice:P1:2026-03"]
-    assert opts.extra == {"out": "out"}
+    assert opts.extra == {"out": "out", "strict": True}  # strict: an item that names nothing writes nothing
 
 
 def test_ribbon_macros_run_the_jobs_and_show_problems(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -426,3 +427,291 @@ def test_xml_entity_declarations_are_refused(book_file, tmp_path):
     with pytest.raises(Refused, match="实体"):
         check_file(p)
     assert main(["check", str(p)]) == 2 and p.read_bytes() == data
+
+
+# ---- issue 9: file safety found on the same files --------------------------------------------------
+def _temps(*folders: Path) -> list[Path]:
+    return [p for d in folders if d.is_dir() for p in d.iterdir() if p.name.startswith(".~aftercare-tmp")]
+
+
+def _refresh(path: Path) -> int:
+    return main(["refresh", str(path), "--today", TODAY.isoformat()])
+
+
+def test_symlinked_workbook_is_written_through_its_link(staff_book, tmp_path, capsys):
+    real_dir, link_dir = tmp_path / "共享盘", tmp_path / "桌面"
+    real_dir.mkdir()
+    link_dir.mkdir()
+    real = real_dir / "台账.xlsm"
+    shutil.copy(staff_book, real)
+    link = link_dir / "台账的快捷方式.xlsm"
+    link.symlink_to(real)
+    before = real.read_bytes()
+    assert main(["plan", str(link), "--today", TODAY.isoformat(), "--year", "2026"]) == 0
+    assert link.is_symlink() and Path(os.readlink(link)) == real  # the link is kept, as it was
+    assert real.read_bytes() != before  # ... and the real workbook was updated
+    assert "回访计划2026" in load_workbook(real, read_only=True).sheetnames
+    backups = list((real_dir / BACKUP_DIR).iterdir())  # the backup sits beside the real file
+    assert len(backups) == 1 and backups[0].read_bytes() == before
+    assert not (link_dir / BACKUP_DIR).exists()
+    assert not _temps(real_dir, link_dir, real_dir / BACKUP_DIR)
+    assert not [p for p in real_dir.iterdir() if p.name.endswith(".lock")]
+
+
+def test_mode_and_owner_are_kept(staff_book, tmp_path):
+    p = tmp_path / "台账.xlsm"
+    shutil.copy(staff_book, p)
+    os.chmod(p, 0o640)
+    if os.geteuid() == 0:  # as root: a file that belongs to someone else keeps its owner
+        os.chown(p, 65534, 65534)
+    st = p.stat()
+    before = p.read_bytes()
+    assert main(["plan", str(p), "--today", TODAY.isoformat(), "--year", "2026"]) == 0
+    after = p.stat()
+    assert p.read_bytes() != before and after.st_ino != st.st_ino  # replaced by a new file...
+    assert (after.st_mode & 0o7777, after.st_uid, after.st_gid) == (0o640, st.st_uid, st.st_gid)  # ... like the old
+
+
+def test_read_only_workbook_is_refused_and_never_replaced(staff_book, tmp_path, capsys):
+    p = tmp_path / "只读.xlsm"
+    shutil.copy(staff_book, p)
+    os.chmod(p, 0o444)
+    before, st = p.read_bytes(), p.stat()
+    assert _refresh(p) == 2  # refused even by root, who could write it: staff marked it read-only
+    err = capsys.readouterr().err
+    assert "只读文件" in err and "未改动" in err
+    assert p.read_bytes() == before and p.stat().st_mode & 0o7777 == 0o444 and p.stat().st_ino == st.st_ino
+    assert not (tmp_path / BACKUP_DIR).exists() and not _temps(tmp_path)
+    # safe_save itself refuses, before anything is written
+    with pytest.raises(Refused, match="只读"):
+        safe_save(p, lambda tmp: pytest.fail("must not write"))
+    # a read-only job may still read it
+    assert main(["check", str(p)]) in (0, 1)
+
+
+def _as_plain_user() -> dict | None:
+    """subprocess options that run a child as a user without privileges: this user when it is
+    not root, else ``nobody`` when nobody may run this Python; None when neither is possible."""
+    if os.geteuid() != 0:
+        return {}
+    extra = {"user": 65534, "group": 65534, "extra_groups": []}
+    try:
+        subprocess.run([sys.executable, "-c", "import pyfuncs.cli"], check=True, capture_output=True,
+                       cwd="/", env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120, **extra)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return extra
+
+
+def test_read_only_workbook_is_refused_for_a_plain_user(staff_book):
+    """The same as a user without privileges: the file is theirs, in their own folder, so the OS
+    would let them replace it (that is how a 444 file became 644); we do not."""
+    import tempfile
+
+    extra = _as_plain_user()
+    if extra is None:
+        pytest.skip("running as root and user nobody cannot run this Python (its folder is private); "
+                    "test_write_permission_follows_os_access covers the same check in-process")
+    d = Path(tempfile.mkdtemp(prefix="aftercare-ro-"))
+    try:
+        p = d / "只读.xlsm"
+        shutil.copy(staff_book, p)
+        os.chmod(p, 0o444)
+        if extra:
+            os.chown(d, 65534, 65534)
+            os.chown(p, 65534, 65534)
+        before = p.read_bytes()
+        r = subprocess.run([sys.executable, "-m", "pyfuncs.cli", "refresh", str(p), "--today", TODAY.isoformat()],
+                           capture_output=True, text=True, cwd=d, timeout=300,
+                           env={**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(d)}, **extra)
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "只读文件" in r.stderr
+        assert p.read_bytes() == before and p.stat().st_mode & 0o7777 == 0o444
+        assert not (d / BACKUP_DIR).exists() and not _temps(d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_write_permission_follows_os_access(staff_book, tmp_path, capsys, monkeypatch):
+    """A file with write bits that this user may still not write (someone else's 644 file, an ACL):
+    the OS's own answer (os.access) refuses it, as it would for a plain user."""
+    import pyfuncs.io.safe as safe
+
+    p = tmp_path / "别人的.xlsm"
+    shutil.copy(staff_book, p)
+    os.chmod(p, 0o644)
+    before = p.read_bytes()
+    real_access = os.access
+    monkeypatch.setattr(safe.os, "access", lambda path, mode, *a, **k: False if Path(path) == p and mode & os.W_OK
+                        else real_access(path, mode, *a, **k))
+    assert _refresh(p) == 2
+    assert "只读文件" in capsys.readouterr().err
+    assert p.read_bytes() == before and not _temps(tmp_path) and not (tmp_path / BACKUP_DIR).exists()
+
+
+def _half_then_full():
+    import errno
+
+    def copy(src, dst, *a, **k):
+        data = Path(src).read_bytes()
+        Path(dst).write_bytes(data[: len(data) // 2])  # half of it reached the disk ...
+        raise OSError(errno.ENOSPC, "No space left on device")  # ... then the disk was full
+
+    return copy
+
+
+def test_full_disk_while_writing_the_backup(staff_book, tmp_path, capsys, monkeypatch):
+    import pyfuncs.io.safe as safe
+
+    p = tmp_path / "台账.xlsm"
+    shutil.copy(staff_book, p)
+    before = p.read_bytes()
+    monkeypatch.setattr(safe.shutil, "copyfile", _half_then_full())
+    assert main(["plan", str(p), "--today", TODAY.isoformat(), "--year", "2026"]) == 2
+    err = capsys.readouterr().err
+    assert "磁盘空间不足" in err and "写备份" in err and "未改动" in err
+    assert p.read_bytes() == before
+    bdir = tmp_path / BACKUP_DIR
+    assert not (bdir.exists() and list(bdir.iterdir()))  # no truncated backup, no temp backup
+    assert not _temps(tmp_path)
+
+
+def test_full_disk_while_writing_the_workbook(staff_book, tmp_path, capsys):
+    import errno
+
+    p = tmp_path / "台账.xlsm"
+    shutil.copy(staff_book, p)
+    before = p.read_bytes()
+
+    def write(tmp):
+        tmp.write_bytes(before[:1000])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(Exception, match="磁盘空间不足") as e:
+        safe_save(p, write)
+    from pyfuncs.io.book import BookError
+
+    assert isinstance(e.value, BookError)  # exit status 2 on the command line
+    assert p.read_bytes() == before and not _temps(tmp_path) and not (tmp_path / BACKUP_DIR).exists()
+
+
+_KILLED_CHILD = """
+import sys, time, shutil
+import pyfuncs.io.safe as safe
+from pathlib import Path
+stage = sys.argv[2]
+real_copy = shutil.copyfile
+def stall(*a, **k):
+    print("STARTED", flush=True)
+    time.sleep(120)
+def write(tmp):
+    shutil.copyfile(sys.argv[1], tmp)
+    if stage == "write":
+        stall()
+if stage == "backup":
+    def copy(src, dst, *a, **k):
+        Path(dst).write_bytes(Path(src).read_bytes()[:500])
+        stall()
+    safe.shutil.copyfile = copy
+    write = lambda tmp: real_copy(sys.argv[1], tmp)
+safe.safe_save(sys.argv[1], write)
+"""
+
+
+def _start_and_stall(path: Path, stage: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_CHILD, str(path), stage], stdout=subprocess.PIPE,
+                            text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdout.readline().strip() == "STARTED"
+    return proc
+
+
+def test_temp_files_of_killed_runs_are_removed_by_the_next_run(staff_book, tmp_path):
+    import signal
+
+    p = tmp_path / "台账.xlsm"
+    shutil.copy(staff_book, p)
+    before = p.read_bytes()
+    for stage in ("write", "write", "backup", "backup"):  # four runs killed while saving
+        proc = _start_and_stall(p, stage)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    left = _temps(tmp_path, tmp_path / BACKUP_DIR)
+    assert len(left) == 6 and p.read_bytes() == before  # a run killed in its backup left two
+    # a run that is still saving, and a dead run's temp file of another workbook in the folder
+    live = _start_and_stall(p, "write")
+    other = tmp_path / f".~aftercare-tmp-{proc.pid}-别的台账.xlsm"
+    other.write_bytes(b"not ours")
+    try:
+        assert main(["check", str(p)]) in (0, 1)  # the next run, even one that saves nothing
+        remaining = set(_temps(tmp_path, tmp_path / BACKUP_DIR))
+        assert remaining == {tmp_path / f".~aftercare-tmp-{live.pid}-{p.name}", other}
+    finally:
+        live.kill()
+        live.wait()
+    assert main(["check", str(p)]) in (0, 1)
+    assert set(_temps(tmp_path, tmp_path / BACKUP_DIR)) == {other}
+    assert p.read_bytes() == before
+    bdir = tmp_path / BACKUP_DIR
+    assert not (bdir.exists() and list(bdir.iterdir()))  # no truncated backup under a normal name
+
+
+def _rewrite(src: Path, dst: Path, changes: dict[str, bytes | None], rename: dict[str, str] | None = None) -> None:
+    rename = rename or {}
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = changes.pop(item.filename, zin.read(item.filename))
+            if data is not None:
+                zout.writestr(rename.get(item.filename, item.filename), data)
+        for name, data in changes.items():
+            zout.writestr(name, data)
+
+
+def _with_entities(xml: bytes, enc: str) -> str:
+    """A real part with an entity declaration put in after its XML declaration (re-declared ``enc``)."""
+    text = xml.decode("utf-8")
+    if not text.startswith("<?xml"):
+        text = '<?xml version="1.0" encoding="UTF-8"?>' + text
+    decl_end = text.index("?>") + 2
+    decl = re.sub(r'encoding="[^"]*"', f'encoding="{enc}"', text[:decl_end])
+    return decl + '<!DOCTYPE styleSheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>' + text[decl_end:]
+
+
+@pytest.mark.parametrize("case", ["utf-16 BOM", "utf-16-le", "utf-16-be", "utf-32 BOM", "utf-8 BOM",
+                                  "other extension", "unreferenced part", "ebcdic"])
+def test_entity_declarations_in_any_encoding_or_part_get_the_same_refusal(book_file, tmp_path, capsys, case):
+    part = "xl/styles.xml"
+    with zipfile.ZipFile(book_file) as z:
+        xml, rels = z.read(part), z.read("xl/_rels/workbook.xml.rels")
+    changes: dict[str, bytes | None] = {}
+    rename = {}
+    if case in ("utf-16 BOM", "utf-32 BOM"):
+        enc = case.split()[0]
+        changes[part] = _with_entities(xml, enc.upper()).encode(enc)  # Python writes the BOM
+    elif case in ("utf-16-le", "utf-16-be"):
+        changes[part] = _with_entities(xml, "UTF-16").encode(case)  # no BOM
+    elif case == "utf-8 BOM":
+        changes[part] = b"\xef\xbb\xbf" + _with_entities(xml, "UTF-8").encode()
+    elif case == "ebcdic":
+        changes[part] = _with_entities(xml, "cp037").encode("cp037", errors="replace")
+    elif case == "other extension":  # the styles part under another name, its relationship following it
+        changes["xl/_rels/workbook.xml.rels"] = rels.replace(b"styles.xml", b"styles.dat")
+        changes[part] = _with_entities(xml, "UTF-8").encode()
+        rename[part] = "xl/styles.dat"
+    else:  # a part nothing refers to, UTF-16 after white space, under a .txt name
+        changes["customXml/item9.txt"] = ("\n  " + _with_entities(xml, "UTF-16")).encode("utf-16-le")
+    p = tmp_path / "实体.xlsm"
+    _rewrite(book_file, p, changes, rename)
+    data = p.read_bytes()
+    assert main(["refresh", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert "含有 XML 实体声明" in err and "已拒绝处理" in err and "Error" not in err
+    assert p.read_bytes() == data
+
+
+def test_parts_in_utf16_without_entities_are_not_refused(book_file, tmp_path):
+    """The search is for the declaration, not for the encoding: a UTF-16 part Excel could write is fine."""
+    with zipfile.ZipFile(book_file) as z:
+        core = z.read("docProps/core.xml").decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    p = tmp_path / "utf16.xlsm"
+    _rewrite(book_file, p, {"docProps/core.xml": core.encode("utf-16")})
+    assert check_file(p) == p

@@ -44,3 +44,9 @@ RIBBON_JOBS = {
     "数据检查": "check",
     "自检": "selftest",
 }
+
+#: ribbon buttons that are not a job on an open Book: label → command (= CLI command = pyfuncs.macros
+#: function). 恢复上一版 works on the workbook's file and its backups (pyfuncs.io.backups).
+RIBBON_COMMANDS = {
+    "恢复上一版": "restore",
+}

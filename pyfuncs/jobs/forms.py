@@ -17,6 +17,9 @@ What to print (``opts.selection``; the command line passes its arguments through
   to ``期满前回访提前月数`` months after it;
 - ``repair:BX2026-0001`` or just ``BX2026-0001`` — the 保修(维修)单 of that ticket.
 
+An item that names nothing (no such ticket, project or plan visit) is an error problem; with
+``opts.extra["strict"]`` (the command line) no form at all is written then.
+
 No selection: every plan row of the current month (``--today``), with the notices they need.
 """
 from __future__ import annotations
@@ -191,9 +194,9 @@ def parse_selection(items: list[str]) -> tuple[list[tuple[str, tuple]], list[str
         if m:
             out.append(("plan", (int(m.group(1)), int(m.group(2)))))
             continue
-        m = re.fullmatch(r"(?:repair:)?(\S+-\d+)", s)
+        m = re.fullmatch(r"repair:(.*\S.*)", s) or re.fullmatch(r"(\S+-\d+)", s)
         if m and not s.startswith(("visit:", "notice:", "plan:")):
-            out.append(("repair", (m.group(1),)))
+            out.append(("repair", (m.group(1).strip(),)))
             continue
         bad.append(s)
     return out, bad
@@ -338,6 +341,12 @@ def run(book, opts: JobOptions) -> JobResult:
                 t["payer"] = payer([t.get("cause")], [t["in_warranty"]])[0]
             layouts.append(render_form("repair", {**repair_fields(t, p, settings), "company": company}, templates))
 
+    if opts.extra.get("strict") and not result.ok:
+        # the command line: an item that names nothing (an unknown ticket or project, a bad
+        # item) is a wrong argument, so nothing is written at all
+        result.summary = {"forms": [], "count": 0}
+        result.messages.append("所选的项中有错误（见下面的问题），没有生成任何表单")
+        return result
     # one form per sheet name (a selection may name the same form twice)
     unique: dict[str, Layout] = {}
     for lay in layouts:
