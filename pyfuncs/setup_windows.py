@@ -344,9 +344,10 @@ def run_setup(workbooks: list[Path], system: System, *, trust: bool = True, unbl
 
 def not_windows_message(platform: str = sys.platform) -> str:
     """What ``aftercare setup`` says on a machine that is not Windows (nothing is changed)."""
-    return (f"aftercare setup 只用于 Windows（本机是 {platform}），本次没有做任何改动。\n"
+    name = {"linux": "Linux", "darwin": "苹果 macOS"}.get(platform, platform)
+    return (f"aftercare setup 只用于 Windows（本机是 {name}），本次没有做任何改动。\n"
             "它在 Windows 上做这些事：把本机 Python 写入工作簿的 xlwings.conf 工作表；检查 xlwings 的 DLL "
-            "是否在 Python 旁边；解除工作簿的下载标记（Zone.Identifier）；把工作簿所在文件夹加入 Excel 的"
+            "是否在 Python 旁边；解除工作簿的“来自网络”下载标记；把工作簿所在文件夹加入 Excel 的"
             "受信任位置。\n在本机只需把 Python 写入工作簿时，用 aftercare configure 工作簿路径。")
 
 

@@ -16,7 +16,7 @@ ARGPARSE_ENGLISH = ("usage", "positional arguments", "optional arguments", "opti
                     "did you mean", "maybe you meant", "choose from", "version number")
 #: ASCII words a Chinese user may see: the program, its commands, product and format names
 ALLOWED_WORDS = {"aftercare", "Excel", "JSON", "Python", "xlwings", "conf", "pyfuncs", "pythonw", "YYYY",
-                 "plan", "repair", "visit", "notice", "Windows", "PATH", "DLL"}
+                 "plan", "repair", "visit", "notice", "Windows", "PATH", "DLL", "Linux"}
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
