@@ -100,6 +100,19 @@ CONF_NOTES = (
     "UDF Modules：工作表函数所在的 Python 模块，保持 pyfuncs.udfs。",
 )
 
+#: Beside the 节假日 table: where the calendar comes from, which years are an estimate, where staff
+#: enter the State Council's days. Version-independent on purpose: the build must not change when
+#: a newer holidays package knows one more year (``check`` and the plan name the years).
+HOLIDAY_NOTES = (
+    "说明：节假日从哪里来，哪些年份是估算",
+    "1. 法定节假日和调休上班日来自 holidays 程序包。国务院办公厅已发布放假安排通知的年份，按通知计算，放假日和调休上班日都准确。",
+    "2. 通知尚未发布的年份（国务院一般在每年年底前后发布下一年的安排；程序包收录后需升级才能用上），程序包只能按节日规则估算："
+    "放假日可能不全，调休上班日无从得知。哪些年份是估算，运行「数据检查」会提示；生成这些年份的回访计划时，计划表标题下也会注明。",
+    "3. 通知发布后（或公司另有安排时），请在左侧表格逐日录入：放假日的「类型」填“休”，调休上班日填“班”，「说明」写节日名称。"
+    "录入的日子优先于程序包。某一年录入了任何一天，该年即视为已按通知录入、不再提示估算，所以请把该年的通知整份录入。",
+    "4. 录入后重新运行「刷新台账」和「生成年度回访计划」，应到场日期和回访计划日期按新的日历重算。",
+)
+
 #: VBA module name → source file in pyfuncs/resources/macros/ (the xlwings modules and xlwings_udfs are not files).
 MACRO_FILES = {"Ribbon": "Ribbon.bas", "ThisWorkbook": "ThisWorkbook.cls"}
 CUSTOM_UI_FILE = "customUI.xml"
@@ -163,7 +176,7 @@ def table_ref(table: Table, n_rows: int) -> str:
 
     >>> from pyfuncs.schema import TABLES
     >>> table_ref(TABLES["holidays"], 0), table_ref(TABLES["seasons"], 3)
-    ('A1:C2', 'E1:I4')
+    ('A1:C2', 'E1:J4')
     """
     row, col = _anchor(table)
     last_col = get_column_letter(col + len(table.columns) - 1)
@@ -314,6 +327,20 @@ def _settings_sheet(wb):
     return ws
 
 
+def _holiday_note(ws) -> None:
+    """The note beside the 节假日 table (column E, after a blank column)."""
+    top, left = _anchor(schema.HOLIDAYS)
+    col = left + len(schema.HOLIDAYS.columns) + 1
+    ws.column_dimensions[get_column_letter(col - 1)].width = 3
+    ws.column_dimensions[get_column_letter(col)].width = 90
+    for i, text in enumerate(HOLIDAY_NOTES):
+        cell = ws.cell(row=top + i, column=col, value=text)
+        cell.font = Font(name=FONT_NAME, size=10, bold=(i == 0), color=STAFF_FILL if i == 0 else "595959")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if i:
+            ws.row_dimensions[top + i].height = 15 * (1 + len(text) // 44)
+
+
 def _report_sheet(wb):
     ws = wb.create_sheet(schema.REPORT_SHEET)
     ws["A1"] = "统计报表"
@@ -352,7 +379,9 @@ def make_workbook() -> Workbook:
         elif name == schema.REPORT_SHEET:
             _report_sheet(wb)
         else:
-            _data_sheet(wb, by_sheet[name])
+            ws = _data_sheet(wb, by_sheet[name])
+            if name == schema.HOLIDAYS.sheet:
+                _holiday_note(ws)
     _conf_sheet(wb)
     wb.active = 0
     p = wb.properties

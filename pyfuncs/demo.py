@@ -1,8 +1,9 @@
 """A realistic sample company, for ``aftercare demo`` (the README's first command).
 
 :func:`sample_data` generates, from a fixed seed, a general contractor's aftercare records:
-60 projects of all sizes in the cities of the season table (and two outside it), handed over
-2016–2026, some with 四新技术; 保修条款 for most projects (some contract terms longer than the
+60 projects of all sizes in the cities of the season table (some without district heating, one
+outside it, some written with their province), handed over 2016–2026, some with 四新技术 (the
+technique's name); 保修条款 for most projects (some contract terms longer than the
 law, a couple below the legal floor, some blank); 600 repair tickets over the years with Chinese
 problem descriptions, places, urgencies, causes, arrivals (some late, some still missing), costs;
 200 visit records with satisfaction. A few deliberate mistakes are left in so that 数据检查 has
@@ -14,6 +15,7 @@ year, refresh, visits, refresh, report, forms for a few rows, check) and saves t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib
 import os
 import random
@@ -30,7 +32,13 @@ GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "
          "永刚", "立新", "宏伟", "振华", "学军", "玉兰", "丹", "鹏"]
 CITIES_NORTH = ["北京", "天津", "石家庄", "济南", "郑州", "西安", "太原", "沈阳", "长春", "哈尔滨", "呼和浩特",
                 "兰州", "银川", "西宁", "乌鲁木齐"]
-CITIES_OTHER = ["上海", "武汉"]  # not in the season table: 数据检查 shows a 提示
+CITIES_OTHER = ["上海", "广州"]  # no district heating (无 in the season table): no heating part
+CITY_UNKNOWN = "鄂尔多斯"  # not in the season table: the 默认 row, with a note (数据检查 shows a 提示)
+#: how some staff write the city: with the province and 市 (matched to the table's 呼和浩特 …)
+PROVINCE_OF = {"呼和浩特": "内蒙古", "哈尔滨": "黑龙江省", "乌鲁木齐": "新疆", "石家庄": "河北省", "西安": "陕西省"}
+#: what staff write in 四新技术 (blank, 否 or 无 = none)
+TECHNIQUES = ["装配式混凝土结构", "BIM技术应用", "铝合金模板体系", "钢筋桁架楼承板", "建筑光伏一体化", "空气源热泵供暖",
+              "高强钢筋应用", "外墙保温装饰一体化板"]
 AREAS = ["滨河", "锦绣", "阳光", "翠湖", "金融街", "高新区", "经开区", "新城", "东湖", "南苑", "北辰", "西郊",
          "湖畔", "文化路", "科技园", "世纪", "和平", "长安", "丰泽", "润园", "御景", "朝阳", "泰和", "中心"]
 KINDS = {
@@ -78,6 +86,21 @@ VISIT_KINDS = [("例行回访", 55), ("季节性回访", 20), ("技术性回访"
 VISIT_WAYS = [("实地", 60), ("电话", 25), ("座谈", 10), ("问卷", 5)]
 VISIT_PROBLEMS = ["卫生间地面有渗水痕迹", "外墙局部有裂缝", "顶层天花板有水渍", "地下车库墙面返潮",
                   "入户门关闭不严", "电梯运行有异响"]
+
+
+def _four_new(r: float) -> str | None:
+    """One draw → the 四新技术 cell: a technique one project in five, else 否, blank or 无."""
+    if r < 0.2:
+        return TECHNIQUES[int(r * 997) % len(TECHNIQUES)]
+    return "否" if r < 0.6 else None if r < 0.9 else "无"
+
+
+@functools.lru_cache(maxsize=None)
+def _heated(city: str) -> bool:
+    """Has the city district heating (by the shipped season table; 默认 for one it lacks)?"""
+    from pyfuncs.core.settings import Settings
+
+    return Settings().season(city).has_heating
 
 
 def _pick(rng: random.Random, weighted) -> Any:
@@ -132,7 +155,7 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
             "size": size,
             "accepted": accepted,
             "design_life": life,
-            "four_new": "是" if rng.random() < 0.2 else "否",
+            "four_new": _four_new(rng.random()),
             "manager": _name(rng),
             "visit_owner": _name(rng),
             "contact": _name(rng),
@@ -154,7 +177,7 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
         if k % 7 == 3:  # about one in seven has no 保修条款 yet: the plan job fills them
             continue
         parts = ["地基基础和主体结构", "屋面防水", "防渗漏", "电气管线", "给排水管道", "设备安装", "装修工程"]
-        if p["city"] in CITIES_NORTH:
+        if _heated(p["city"]):
             parts.insert(3, "供热系统")
         if p["size"] == "大型" or rng.random() < 0.3:
             parts.insert(4, "供冷系统")
@@ -187,7 +210,7 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
     tickets = []
     for i in range(n_tickets):
         p = rng.choices(projects, weights=weights)[0]
-        north = p["city"] in CITIES_NORTH
+        north = _heated(p["city"])
         pw = {k: v for k, v in PART_WEIGHTS.items() if north or k != "供热系统"}
         part = _pick(rng, pw)
         span = (today - p["accepted"]).days
@@ -264,6 +287,27 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
             t["done"] = t["arrival"] - dt.timedelta(days=2)
             t["accepted"] = None
             t["signed"] = None
+
+    # cells staff get wrong in the ledger: each changes only what depends on it (数据检查 lists
+    # them; the plan still plans those projects, with a note)
+    if len(projects) > 12:
+        projects[-6]["size"] = "超大型"          # routine visits fall back to 中型
+        projects[-12]["design_life"] = 70        # a land-use term, not a design life: a hint
+        projects[-9]["city"] = CITY_UNKNOWN      # not in the season table: the 默认 row, noted
+        large = [p for p in projects if p["size"] == "大型"]
+        if large:  # the technique's name, shown on the plan and the visit form
+            large[0]["four_new"] = "装配式混凝土结构"
+    for k, p in enumerate(projects):
+        if k % 10 == 3 and p["city"] in PROVINCE_OF:
+            p["city"] = f"{PROVINCE_OF[p['city']]}{p['city']}市"
+    for t in terms:
+        if t["part"] == "防渗漏" and t["term"] is None:
+            t["term"] = "十年整"                 # unreadable: the statutory 5 years, noted
+            break
+    for t in terms:
+        if t["part"] == "地基基础和主体结构":
+            t["term"] = "设计文件规定的合理使用年限"  # the 保修书's wording: the design life
+            break
 
     visits = []
     for i in range(n_visits):

@@ -43,6 +43,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "subtotal": {"bold": True, "fill": "F2F2F2", "border": True},
     "section": {"bold": True, "size": 12, "fill": "DDEBF7"},
     "note": {"size": 9, "italic": True},
+    "notice": {"size": 9, "wrap": True, "valign": "top", "color": "9C0006"},
     "label": {"bold": True, "border": True, "align": "center", "valign": "center", "wrap": True, "fill": "F2F2F2"},
     "value": {"border": True, "wrap": True, "valign": "center"},
     "box": {"border": True, "wrap": True, "valign": "top"},

@@ -123,8 +123,11 @@ PROJECTS = Table(
         _c("city", "所在城市", width=10),
         _c("size", "项目规模", "choice", 10, choices=SIZES),
         _c("accepted", "竣工验收日期", "date", 13, required=True),
-        _c("design_life", "合理使用年限", "int", 12, comment="年；空白按设置中的默认值（50年）"),
-        _c("four_new", "四新技术", "choice", 10, choices=YES_NO),
+        _c("design_life", "合理使用年限", "int", 12,
+           comment="设计使用年限（年），按设计文件填写；GB 50352 分为 5、25、50、100 年；空白按设置中的默认值（50年）"),
+        _c("four_new", "四新技术", width=20,
+           comment="采用的新技术、新材料、新工艺、新设备，如“装配式混凝土结构”；空白、否、无 = 未采用。"
+                   "填写的内容显示在回访计划和回访单上"),
         _c("manager", "项目经理", width=10),
         _c("visit_owner", "回访负责人", width=10),
         _c("contact", "联系人", width=10),
@@ -235,6 +238,7 @@ SEASONS = Table(
         _c("heat_end", "采暖期结束", width=11),
         _c("cool_start", "供冷期开始", width=11),
         _c("cool_end", "供冷期结束", width=11),
+        _c("source", "来源及说明", width=48, comment="采暖期的依据（各市供热条例/办法）；无集中供暖的城市两格填“无”"),
     ),
 )
 
@@ -252,6 +256,7 @@ PLAN = Table(
         _c("phone", "联系电话", width=13, computed=True),
         _c("kind", "回访类型", width=22, computed=True),
         _c("parts", "涉及部位", width=30, computed=True),
+        _c("reasons", "回访事由及说明", width=34, computed=True),
         _c("way", "回访方式", "choice", 9, choices=VISIT_WAYS, fill_blank=True),
         _c("owner", "负责人", width=9, fill_blank=True),
         _c("state", "状态", "choice", 9, choices=PLAN_STATES, fill_blank=True),

@@ -467,7 +467,9 @@ def read_settings(book: Book):
         row = label_row.get(lab.group(1)) if lab else None
         problems.append(Problem(st.sheet, row, "值" if row else None, m, ERROR))
     se = read_table(book, TABLES["seasons"])
-    problems += se.problems
+    # 来源及说明 is for people only: a season table from an older build without it is fine
+    source = se.header("source")
+    problems += [p for p in se.problems if not (p.column == source and p.level == HINT)]
     if len(se.raw):
         idx = list(se.raw.index)
         srows = [tuple(se.raw.loc[r, k] for k in ("city", "heat_start", "heat_end", "cool_start", "cool_end"))

@@ -358,7 +358,7 @@ def test_settings_sheet_holds_both_tables_and_reads_back_as_defaults(wb):
     assert rows == [tuple(r) for r in settings_sheet_rows()]
     s, problems = Settings.from_rows((r[0], r[1]) for r in rows)
     assert problems == [] and s == Settings()
-    seasons = [tuple(r) for r in ws.iter_rows(min_row=2, min_col=5, max_col=9, values_only=True) if r[0] is not None]
+    seasons = [tuple(r) for r in ws.iter_rows(min_row=2, min_col=5, max_col=10, values_only=True) if r[0] is not None]
     assert seasons == [tuple(r) for r in season_sheet_rows()]
     s2, season_problems = Settings().with_seasons(seasons)
     assert season_problems == [] and s2.seasons == Settings().seasons
@@ -366,8 +366,16 @@ def test_settings_sheet_holds_both_tables_and_reads_back_as_defaults(wb):
 
 def test_holidays_and_report_sheets(wb):
     ws = wb[schema.HOLIDAYS.sheet]
-    assert [c.value for c in ws[1]] == schema.HOLIDAYS.headers
-    assert all(c.value is None for c in ws[2])
+    n = len(schema.HOLIDAYS.columns)
+    assert [c.value for c in ws[1]][:n] == schema.HOLIDAYS.headers
+    assert all(c.value is None for c in ws[2][:n])
+    # beside the table (a blank column apart): which years are an estimate, where to enter the
+    # State Council's days; it names no year, so a newer holidays package does not change the build
+    note = [ws.cell(r, n + 2).value for r in range(1, len(build.HOLIDAY_NOTES) + 1)]
+    assert note == list(build.HOLIDAY_NOTES) and ws.cell(1, n + 1).value is None
+    text = "".join(note)
+    assert "估算" in text and "“休”" in text and "“班”" in text and "数据检查" in text
+    assert not re.search(r"20\d\d", text)
     rep = wb[schema.REPORT_SHEET]
     assert rep["A1"].value == "统计报表" and not rep.tables
     assert rep.page_setup.orientation == "landscape"

@@ -106,7 +106,8 @@ def test_staff_holiday_override_moves_a_planned_visit():
     base = plan_of(prj, 2026)
     assert D(2026, 5, 15) in list(base["day"])
     moved = plan_of(prj, 2026, calendar=WorkCalendar({D(2026, 5, 15): False}))
-    assert D(2026, 5, 18) in list(moved["day"]) and D(2026, 5, 15) not in list(moved["day"])
+    # the rainy-season visit is due by 05-15: it moves back to the working day before, never after
+    assert D(2026, 5, 14) in list(moved["day"]) and D(2026, 5, 15) not in list(moved["day"])
 
 
 def test_settings_change_timings():
@@ -132,7 +133,55 @@ def test_empty_tables_give_an_empty_plan():
                           "size": pd.Series([], dtype=object), "four_new": pd.Series([], dtype=object),
                           "city": pd.Series([], dtype=object)})
     out = plan_visits(empty, project_parts(empty), 2026)
-    assert out.empty and list(out.columns) == ["date", "project_id", "kinds", "parts", "reasons"]
+    assert out.empty and list(out.columns) == ["date", "project_id", "kinds", "parts", "reasons", "notes"]
     # a project with no warranty rows at all has nothing under warranty: no visits
     one = projects(("P", "2025-06-30", "大型", "否", "北京"))
     assert plan_visits(one, project_parts(one).iloc[0:0], 2026).empty
+
+
+# --- issue 11: what staff write, and what a bad cell changes -------------------------------------
+def test_four_new_holds_the_technique_and_blank_no_wu_mean_none():
+    for value, used in (("装配式混凝土结构", True), ("是", True), ("否", False), ("无", False), (None, False),
+                        ("", False), (" 无 ", False)):
+        p = plan_of(projects(("P", "2024-07-08", "大型", value, "北京")), 2026)
+        tech = p[p["kinds"].str.contains("技术性回访")]
+        assert (len(tech) == 1) == used, value
+    p = plan_of(projects(("P", "2024-07-08", "大型", "装配式混凝土结构", "北京")), 2026)
+    assert p["reasons"].str.contains("四新技术（装配式混凝土结构）应用情况回访（交付满2年）").any()
+
+
+def test_a_bad_size_changes_only_the_routine_interval_with_a_note():
+    good = plan_of(projects(("P", "2024-12-15", "中型", "否", "北京")), 2026)
+    bad = plan_of(projects(("P", "2024-12-15", "特大型", "否", "北京")), 2026)
+    assert list(bad["day"]) == list(good["day"]) and list(bad["kinds"]) == list(good["kinds"])
+    routine = bad["kinds"].str.contains("例行回访")
+    assert bad.loc[routine, "notes"].str.contains("项目规模「特大型」不是大型/中型/小型").all()
+    assert (bad.loc[~routine, "notes"] == "").all()  # the seasonal visits do not depend on the size
+    assert (good["notes"] == "").all()
+
+
+def test_heating_visit_follows_the_city_row_and_none_without_district_heating():
+    def heating(city):
+        p = plan_of(projects(("P", "2025-06-30", "中型", "否", city)), 2026)
+        return p[p["reasons"].str.contains("供热系统检查")]
+
+    # 呼和浩特 heats from 10-15: the visit is due by 09-15 (a Tuesday)
+    for city in ("呼和浩特", "内蒙古呼和浩特", "内蒙古呼和浩特市"):
+        h = heating(city)
+        assert list(h["day"]) == [D(2026, 9, 15)] and (h["notes"] == "").all(), city
+    # 广州: no district heating, no heating visit invented (it was a Beijing-season visit on 10-15)
+    assert heating("广州").empty and heating("广东省广州市").empty
+    # a city the table lacks: the 默认 row, and the row says so
+    h = heating("火星城")
+    assert list(h["day"]) == [D(2026, 10, 15)] and h["notes"].str.contains("「火星城」不在城市季节表中").all()
+
+
+def test_a_part_note_goes_with_that_parts_visits():
+    prj = projects(("P", "2021-06-30", "大型", "否", "北京"))
+    parts = pd.DataFrame({"project_id": ["P", "P"], "part": ["屋面防水", "电气管线"],
+                          "start": pd.to_datetime(["2021-06-30", "2021-06-30"]),
+                          "end": pd.to_datetime(["2026-06-30", "2023-06-30"]),
+                          "note": ["约定保修期「十年整」无法识别，按法定最低期限5年计算", ""]})
+    p = plan_of(prj, 2026, parts=parts)
+    assert p["notes"].str.contains("屋面防水：约定保修期「十年整」无法识别").any()
+    assert p["kinds"].str.contains("保修期满前回访").any()

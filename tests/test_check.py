@@ -64,7 +64,7 @@ def test_clean_workbook_has_no_problems_and_exits_0(path, capsys):
 def test_every_kind_of_problem(path):
     _fill(path,
           projects=GOOD + [dict(project_id="P1", name="重复", accepted=D(2025, 1, 1)),
-                           dict(project_id="P3", name="丙", city="拉萨", accepted="2025-13-01")],
+                           dict(project_id="P3", name="丙", city="火星城", accepted="2025-13-01")],
           terms=[dict(project_id="P1", part="电气管线", term="1年"),
                  dict(project_id="P1", part="屋面防水", term="两年半"),
                  dict(project_id="P7", part="屋面防水"),
@@ -84,7 +84,7 @@ def test_every_kind_of_problem(path):
     ps = _problems(path)
     assert _has(ps, "项目台账", 4, "项目编号", "重复")
     assert _has(ps, "项目台账", 5, "竣工验收日期", "日期无效")
-    assert _has(ps, "项目台账", 5, "所在城市", "拉萨", level="提示")
+    assert _has(ps, "项目台账", 5, "所在城市", "火星城", level="提示")
     assert _has(ps, "保修条款", 2, "约定保修期", "短于法定最低", level="提示")
     assert _has(ps, "保修条款", 3, "约定保修期", "两年半")
     assert _has(ps, "保修条款", 4, "项目编号", "P7")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pyfuncs.core.settings import DEFAULT_SEASONS
+from pyfuncs.core.callbacks import four_new_text
+from pyfuncs.core.settings import Settings
 from pyfuncs.demo import sample_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,10 +31,14 @@ def test_sample_looks_like_a_real_company():
     d = sample_data(TODAY)
     p, t, r, v = d["projects"], d["terms"], d["repairs"], d["visits"]
     assert len(p) == 60 and p["project_id"].is_unique
-    assert set(p["size"]) == {"大型", "中型", "小型"}
+    assert set(p["size"]) == {"大型", "中型", "小型", "超大型"}  # one deliberate mistake: planned as 中型, noted
     assert p["accepted"].min().year == 2016 and p["accepted"].max() <= TODAY
-    assert p["city"].isin(list(DEFAULT_SEASONS)).mean() > 0.9 and (~p["city"].isin(list(DEFAULT_SEASONS))).any()
-    assert (p["four_new"] == "是").sum() >= 3
+    known = p["city"].map(Settings().knows_city)
+    assert known.mean() > 0.9 and (~known).any()  # one city the season table lacks: noted, not silent
+    assert p["city"].str.endswith("市").any() and p["city"].map(lambda c: not Settings().season(c).has_heating).any()
+    used = p["four_new"].map(four_new_text)
+    assert (used != "").sum() >= 3 and ((used == "装配式混凝土结构") & (p["size"] == "大型")).any()
+    assert set(p["four_new"].dropna()) - set(used[used != ""]) <= {"否", "无"}
     # terms: most projects; longer contract terms, a couple below the floor, many blank
     assert t["project_id"].nunique() >= 0.8 * len(p)
     assert t["term"].isin(["8年", "10年", "3个采暖期"]).any()

@@ -80,7 +80,9 @@ def test_forms_as_sheets_filled_from_tables(planned, tmp_path):
     v = wb["回访单-P001-2026-02"]
     values = {c.value for row in v.iter_rows() for c in row if c.value is not None}
     assert {"幸福里小区1号楼", "幸福置业有限公司", "张经理", "13800000001", "2024-06-30", "保修期满前回访",
-            "供热系统", "李回访", "2026-02-24"} <= values
+            "供热系统", "李回访", "2026-02-14"} <= values
+    # heating ends 2026-03-15: the visit is due by 02-15, a Sunday in the Spring Festival break, so it
+    # is planned on the working day before (the make-up Saturday 02-14), not after the break (02-24)
     assert any("BX2026-0002" in str(x) for x in values)  # the project's open ticket is listed
     assert any(str(x).startswith("回访人签字") for x in values) and any("受访人" in str(x) and "签字" in str(x) for x in values)
     assert v.page_setup.orientation == "portrait" and int(v.page_setup.paperSize) == 9

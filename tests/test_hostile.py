@@ -180,7 +180,8 @@ CASES = [
     Case("text-life", "projects", "合理使用年限", "很久", "refresh", "合理使用年限"),
     Case("unknown-size", "projects", "项目规模", "特大型", "plan", "特大型", None),
     Case("unknown-city", "projects", "所在城市", "火星城", "check", "火星城", "提示"),
-    Case("four-new-not-choice", "projects", "四新技术", "可能", "check", "可能", None),
+    # 四新技术 holds the technique's name (blank, 否, 无 = none): any text is fine
+    Case("four-new-text", "projects", "四新技术", "装配式混凝土结构", "plan", "", "ok"),
     Case("fullwidth-project-date", "projects", "竣工验收日期", "２０２３年５月６日", "plan", "", "ok"),
     # 保修条款
     Case("negative-term", "terms", "约定保修期", "-2年", "refresh", "保修期无效"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import chinese_calendar
 import openpyxl
 import pandas as pd
 import pytest
@@ -113,14 +114,15 @@ def test_run_writes_printable_plan_and_fills_terms(book):
     ids = [terms.cell(r, 1).value for r in range(2, terms.max_row + 1)]
     assert sorted(set(i for i in ids if i)) == ["P001", "P002", "P003"] and ids.count("P001") == 10
     ws, hdr, rows = _plan_rows(book)
-    assert ws["A1"].value == "2026年度工程回访计划表" and "2026-11-21" in ws["K2"].value
+    assert ws["A1"].value == "2026年度工程回访计划表" and "2026-11-21" in ws["L2"].value
     assert hdr == [c.header for c in plan.plan_table(2026).columns]
     dates = [r["计划日期"] for r in rows.values()]
     assert dates == sorted(dates) and all(d.year == 2026 for d in dates)
     keys = [(r["项目编号"], r["计划日期"].month) for r in rows.values()]
     assert len(keys) == len(set(keys)) == res.summary["rows"]
     assert [r["序号"] for r in rows.values()] == list(range(1, len(rows) + 1))
-    assert all(d.weekday() < 5 for d in dates)  # planned on working days (none of these is a make-up day)
+    # planned on working days (make-up Saturdays/Sundays included), by an independent calendar
+    assert all(chinese_calendar.is_workday(d.date()) for d in dates)
     p1 = next(r for r in rows.values() if r["项目编号"] == "P001")
     assert (p1["项目名称"], p1["建设单位"], p1["联系人"], p1["负责人"], p1["回访方式"], p1["状态"]) == \
         ("幸福里小区1号楼", "幸福置业有限公司", "张经理", "李回访", "实地", "未回访")

@@ -123,7 +123,9 @@ def test_run_on_file(tmp_path):
     assert rep.cell(new, rh["报修日期"]).value == dt.datetime(2026, 10, 12)
     assert rep.cell(new, rh["问题描述"]).value == "教室窗户渗水"
     assert rep.tables["tblRepairs"].ref.endswith(str(new))      # the Excel table grew over the row
-    assert (pl.cell(p2_oct, 12).value, pl.cell(p2_oct, 13).value) == ("已回访", dt.datetime(2026, 10, 12))
+    ph = {c.value: c.column for c in pl[3]}
+    assert (pl.cell(p2_oct, ph["状态"]).value, pl.cell(p2_oct, ph["实际回访日期"]).value) == \
+        ("已回访", dt.datetime(2026, 10, 12))
 
     before = {s: sheet_values(path, s) for s in wb.sheetnames}
     res2 = run_job(path, visits, today=TODAY)

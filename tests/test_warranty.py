@@ -251,3 +251,85 @@ class _Long:
 
     def __getitem__(self, i):
         return self.u[i]
+
+
+# --- issue 11: cities, design life, unreadable terms -------------------------------------------
+def test_city_names_match_with_province_and_shi_stripped():
+    s = Settings()
+    for written in ("呼和浩特", "内蒙古呼和浩特", "内蒙古呼和浩特市", "内蒙古自治区呼和浩特市", "呼和浩特市赛罕区"):
+        assert s.match_city(written) == "呼和浩特", written
+        assert end(D(2024, 6, 30), "供热系统", None, written) == (D(2026, 4, 15), "")
+    assert s.match_city("黑龙江省哈尔滨市") == "哈尔滨" and s.match_city("北京市朝阳区") == "北京"
+    assert s.match_city("火星城") is None and s.match_city("") is None
+
+
+def test_city_without_district_heating_invents_no_heating_season():
+    # 广州: no heating season; "2个采暖期" counts as 2 years, and the row says so
+    e, note = end(D(2024, 6, 30), "供热系统", None, "广东省广州市")
+    assert e == D(2026, 6, 30)
+    assert "无采暖期" in note and "2个采暖期按2年计算" in note
+    assert not Settings().season("深圳").has_heating and Settings().season("上海").has_cooling
+
+
+def test_row_that_fell_back_to_the_default_city_says_so():
+    e, note = end(D(2024, 6, 30), "供热系统", None, "火星城")
+    assert e == D(2026, 3, 15) and "「火星城」不在城市季节表中" in note and "默认" in note
+    e, note = end(D(2024, 6, 30), "供热系统", None, None)
+    assert e == D(2026, 3, 15) and "未填所在城市" in note
+    # only rows that depend on the season: a 2-year part in the same city has no note
+    assert end(D(2024, 6, 30), "电气管线", None, "火星城") == (D(2026, 6, 30), "")
+
+
+def test_season_table_rows_with_no_heating_and_their_problems():
+    rows = [("丙市", "无", "无", "", "", "说明"), ("丁市", "", "", "", ""), ("戊市", "无", "03-15", "", "")]
+    s, problems = Settings().with_seasons(rows)
+    assert not s.season("丙市").has_heating and s.season("丙市").cool_start == (5, 15)
+    assert [i for i, _ in problems] == [1, 2]
+    assert "为空" in problems[0][1] and "“无”" in problems[1][1]
+    assert s.match_city("丁市") is None  # a bad row is skipped: the city uses 默认, with a note
+
+
+def test_shipped_season_table_has_the_official_heating_dates():
+    s = Settings()
+    expected = {"北京": ((11, 15), (3, 15)), "天津": ((11, 15), (3, 15)), "石家庄": ((11, 15), (3, 15)),
+                "太原": ((11, 1), (3, 31)), "呼和浩特": ((10, 15), (4, 15)), "沈阳": ((11, 1), (3, 31)),
+                "长春": ((10, 25), (4, 10)), "哈尔滨": ((10, 20), (4, 20)), "济南": ((11, 15), (3, 15)),
+                "郑州": ((11, 15), (3, 15)), "西安": ((11, 15), (3, 15)), "兰州": ((11, 1), (3, 31)),
+                "西宁": ((10, 15), (4, 15)), "银川": ((11, 1), (3, 31)), "乌鲁木齐": ((10, 10), (4, 10)),
+                "拉萨": ((11, 1), (3, 31))}
+    for city, (a, b) in expected.items():
+        assert (s.season(city).heat_start, s.season(city).heat_end) == (a, b), city
+    for city in ("广州", "深圳", "上海", "武汉", "成都", "重庆"):
+        assert not s.season(city).has_heating, city
+    from pyfuncs.core.settings import season_sheet_rows
+
+    rows = season_sheet_rows()
+    assert all(r[5] for r in rows)  # every row says where its dates come from
+
+
+def test_structure_term_may_say_the_design_life():
+    for wording in ("设计文件规定的合理使用年限", "设计文件规定的该工程的合理使用年限", "合理使用年限"):
+        assert end(D(2024, 6, 30), "地基基础和主体结构", wording, life=100) == (D(2124, 6, 30), "")
+        assert end(D(2024, 6, 30), "地基基础和主体结构", wording)[0] == D(2074, 6, 30)
+    # the wording belongs to the structure only
+    r = warranty_ends(np.array(["2024-06-30"], "datetime64[D]"), ["屋面防水"], ["设计文件规定的合理使用年限"])
+    assert r.errors
+
+
+def test_design_life_outside_gb50352_is_used_with_a_hint():
+    e, note = end(D(2024, 6, 30), "地基基础和主体结构", None, life=70)
+    assert e == D(2094, 6, 30) and "土地使用权" in note and "5、25、50、100" in note
+    assert end(D(2024, 6, 30), "地基基础和主体结构", None, life=25) == (D(2049, 6, 30), "")
+
+
+def test_fallback_gives_the_default_term_and_says_so():
+    d = np.array(["2024-06-30"] * 4, "datetime64[D]")
+    parts = ["屋面防水", "其他", "地基基础和主体结构", "地基基础和主体结构"]
+    terms = ["十年整", "很久", "两百年整", None]
+    r = warranty_ends(d, parts, terms, design_lives=[None, None, None, "很久"], fallback=True)
+    assert [x.astype(dt.date) for x in r.ends] == [D(2029, 6, 30), D(2026, 6, 30), D(2074, 6, 30), D(2074, 6, 30)]
+    assert not r.errors and set(r.term_errors) == {0, 1, 2}
+    assert "法定最低期限5年" in r.notes[0] and "默认期限2年" in r.notes[1] and "合理使用年限50年" in r.notes[2]
+    assert "「很久」无法识别，按默认50年计算" in r.notes[3]
+    # without fallback (the worksheet function), the same rows are errors
+    assert set(warranty_ends(d, parts, terms, design_lives=[None, None, None, "很久"]).errors) == {0, 1, 2, 3}

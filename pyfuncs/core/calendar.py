@@ -4,6 +4,13 @@ The base calendar comes from the ``holidays`` package (China, ``public`` categor
 and ``weekend_workdays``: the 调休上班日). Staff add or correct days in the 节假日 sheet (类型 休 or
 班); those overrides take precedence. Years outside the package's range count weekends only.
 
+Official and estimated years: the package takes a year's days off and make-up working days from
+the State Council's notice (国务院办公厅关于某年部分节假日安排的通知) once it is published; for
+later years it only applies the holiday rules (lunar dates, weekend substitutes), which is an
+estimate: the real notice moves days and adds make-up working days nobody can predict.
+:func:`official_years` reads which years the installed package has from a notice (the years
+that have 调休上班日: only a notice creates them), so a newer package widens it by itself.
+
 The calendar is a boolean array over every day from 1950 to 2100, so a column of dates is one
 lookup and "next working day" is one more.
 
@@ -49,6 +56,33 @@ def _base_table() -> tuple[np.ndarray, tuple[dt.date, ...]]:
     work[(on - FIRST).astype(np.int64)] = True
     work.flags.writeable = False
     return work, tuple(sorted(cn.weekend_workdays))
+
+
+def official_years() -> tuple[int, ...]:
+    """The years whose calendar the installed holidays package takes from the State Council's
+    notice: the years in which it lists make-up working days (every notice since 2001 has some,
+    and the package has no other source for them).
+
+    >>> years = official_years()
+    >>> years[0], 2026 in years
+    (2001, True)
+    """
+    return tuple(sorted({d.year for d in _base_table()[1]}))
+
+
+def estimated_years(years: Iterable[int], staff_years: Iterable[int] = ()) -> list[int]:
+    """Of ``years``, those after the package's last official year for which staff have entered
+    nothing in the 节假日 sheet (``staff_years``: years with at least one 休/班 row there): their
+    working days are an estimate.
+
+    >>> last = official_years()[-1]
+    >>> estimated_years([last, last + 1, last + 2], staff_years=[last + 2]) == [last + 1]
+    True
+    """
+    official = official_years()
+    last = official[-1] if official else 0
+    staff = set(staff_years)
+    return sorted({int(y) for y in years if int(y) > last and int(y) not in staff})
 
 
 def _weekday_work(days: np.ndarray) -> np.ndarray:

@@ -22,36 +22,107 @@ from typing import Any, Iterable, NamedTuple
 
 
 class Season(NamedTuple):
-    """A city's heating and cooling seasons as (month, day) pairs."""
+    """A city's heating and cooling seasons as (month, day) pairs; ``None`` for a season the city
+    does not have (no district heating: no 采暖期)."""
 
-    heat_start: tuple[int, int]
-    heat_end: tuple[int, int]
-    cool_start: tuple[int, int]
-    cool_end: tuple[int, int]
+    heat_start: tuple[int, int] | None
+    heat_end: tuple[int, int] | None
+    cool_start: tuple[int, int] | None
+    cool_end: tuple[int, int] | None
+
+    @property
+    def has_heating(self) -> bool:
+        return self.heat_start is not None and self.heat_end is not None
+
+    @property
+    def has_cooling(self) -> bool:
+        return self.cool_start is not None and self.cool_end is not None
+
+    def span(self, what: str = "采暖期") -> str:
+        """'11-15→03-15' (or '无采暖期') for 采暖期 / 供冷期."""
+        a, b = (self.heat_start, self.heat_end) if what == "采暖期" else (self.cool_start, self.cool_end)
+        return f"{_md_text(a)}→{_md_text(b)}" if a is not None and b is not None else f"无{what}"
 
 
 DEFAULT_CITY = "默认"
 COOL = ((5, 15), (9, 30))
+NO_HEAT = (None, None)
+#: what staff may type in a season cell for "this city has no such season"
+NO_SEASON_WORDS = ("无", "无集中供暖", "不供暖", "无供暖", "无供冷", "-", "—", "－", "/")
 
-#: City → season. Beijing's heating 11-15→03-15; several northern cities run 11-01→03-31.
-DEFAULT_SEASONS: dict[str, Season] = {
-    DEFAULT_CITY: Season((11, 15), (3, 15), *COOL),
-    "北京": Season((11, 15), (3, 15), *COOL),
-    "天津": Season((11, 15), (3, 15), *COOL),
-    "石家庄": Season((11, 15), (3, 15), *COOL),
-    "济南": Season((11, 15), (3, 15), *COOL),
-    "郑州": Season((11, 15), (3, 15), *COOL),
-    "西安": Season((11, 15), (3, 15), *COOL),
-    "太原": Season((11, 1), (3, 31), *COOL),
-    "沈阳": Season((11, 1), (3, 31), *COOL),
-    "长春": Season((10, 25), (4, 10), *COOL),
-    "哈尔滨": Season((10, 20), (4, 20), *COOL),
-    "呼和浩特": Season((10, 15), (4, 15), *COOL),
-    "乌鲁木齐": Season((10, 10), (4, 10), *COOL),
-    "兰州": Season((11, 1), (3, 31), *COOL),
-    "银川": Season((11, 1), (3, 31), *COOL),
-    "西宁": Season((10, 15), (4, 15), *COOL),
+_CITY_RULE = "市供热条例/管理办法规定的供暖期（法规名称和年份未逐条核对，以当地现行规定为准）"
+_SOUTH = "无城市集中供暖（个别小区自建供暖的，在保修条款中按合同写明约定保修期，如“2年”）"
+
+#: The season table shipped in the 设置 sheet: city → (season, 来源及说明). Heating dates are
+#: the legal heating periods of the cities' own rules (no national law fixes them); cities
+#: without district heating have none; cooling is whatever the contract says (editable default).
+SEASON_TABLE: dict[str, tuple[Season, str]] = {
+    DEFAULT_CITY: (Season((11, 15), (3, 15), *COOL),
+                   "不在本表中的城市按此行计算，并在保修条款提示、回访计划说明和数据检查中注明；请把项目所在城市加入本表"),
+    "北京": (Season((11, 15), (3, 15), *COOL), "《北京市供热采暖管理办法》（2010年）：每年11月15日至次年3月15日"),
+    "天津": (Season((11, 15), (3, 15), *COOL), "《天津市供热用热条例》：每年11月15日至次年3月15日（年份未核对）"),
+    "石家庄": (Season((11, 15), (3, 15), *COOL), _CITY_RULE),
+    "唐山": (Season((11, 15), (3, 15), *COOL), _CITY_RULE),
+    "保定": (Season((11, 15), (3, 15), *COOL), _CITY_RULE),
+    "太原": (Season((11, 1), (3, 31), *COOL), "《太原市城市供热管理条例》：居民供暖期当年11月1日至次年3月31日（年份未核对）"),
+    "呼和浩特": (Season((10, 15), (4, 15), *COOL), _CITY_RULE),
+    "包头": (Season((10, 15), (4, 15), *COOL), _CITY_RULE),
+    "沈阳": (Season((11, 1), (3, 31), *COOL), "《沈阳市城市供热条例》：11月1日至次年3月31日（年份未核对）"),
+    "大连": (Season((11, 5), (4, 5), *COOL), "《大连市供热条例》：11月5日至次年4月5日（年份未核对）"),
+    "长春": (Season((10, 25), (4, 10), *COOL), "《长春市城市供热条例》：10月25日至次年4月10日（年份未核对）"),
+    "哈尔滨": (Season((10, 20), (4, 20), *COOL), "《哈尔滨市城市供热办法》：10月20日至次年4月20日（年份未核对）"),
+    "济南": (Season((11, 15), (3, 15), *COOL), "《济南市城市供热条例》：11月15日至次年3月15日（年份未核对）"),
+    "青岛": (Season((11, 16), (4, 5), *COOL), "《青岛市供热条例》：11月16日至次年4月5日（未核实原文，请核对）"),
+    "郑州": (Season((11, 15), (3, 15), *COOL), _CITY_RULE),
+    "西安": (Season((11, 15), (3, 15), *COOL), _CITY_RULE),
+    "兰州": (Season((11, 1), (3, 31), *COOL), _CITY_RULE),
+    "西宁": (Season((10, 15), (4, 15), *COOL), _CITY_RULE),
+    "银川": (Season((11, 1), (3, 31), *COOL), _CITY_RULE),
+    "乌鲁木齐": (Season((10, 10), (4, 10), *COOL),
+              "市供热管理规定的供暖期；另有资料记为10月15日至次年4月15日，未核实原文，请按当地现行规定核对"),
+    "拉萨": (Season((11, 1), (3, 31), *COOL), "2015年起城市集中供暖；供暖期按公开资料为11月1日至次年3月31日，未核实原文，请核对"),
+    **{city: (Season(*NO_HEAT, *COOL), _SOUTH) for city in (
+        "上海", "南京", "苏州", "杭州", "宁波", "合肥", "福州", "厦门", "南昌", "武汉", "长沙",
+        "广州", "深圳", "东莞", "佛山", "南宁", "海口", "重庆", "成都", "贵阳", "昆明", "香港", "澳门")},
 }
+
+#: City → season (the table without its notes).
+DEFAULT_SEASONS: dict[str, Season] = {city: season for city, (season, _) in SEASON_TABLE.items()}
+
+
+# --- matching a project's 所在城市 to a row of the season table ------------------------------------
+_PROVINCES = ("黑龙江", "内蒙古", "河北", "山西", "辽宁", "吉林", "江苏", "浙江", "安徽", "福建", "江西", "山东",
+              "河南", "湖北", "湖南", "广东", "广西", "海南", "四川", "贵州", "云南", "西藏", "陕西", "甘肃",
+              "青海", "宁夏", "新疆", "台湾")
+_PROVINCE_RE = None
+_CITY_SUFFIX_RE = None
+
+
+def city_key(city: Any) -> str:
+    """The name a city is matched by: spaces, the province and 市/地区/自治州/盟 (and what follows
+    it, e.g. the district) removed. Municipalities (北京、天津、上海、重庆) are cities here.
+
+    >>> city_key("内蒙古呼和浩特市"), city_key("黑龙江省哈尔滨市南岗区"), city_key(" 北京市 "), city_key("吉林省吉林市")
+    ('呼和浩特', '哈尔滨', '北京', '吉林')
+    """
+    import re
+    import unicodedata
+
+    global _PROVINCE_RE, _CITY_SUFFIX_RE
+    if _PROVINCE_RE is None:
+        _PROVINCE_RE = re.compile("^(?:" + "|".join(_PROVINCES) + ")(?:壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省)?")
+        _CITY_SUFFIX_RE = re.compile(r"^(.{2,}?)(?:市|地区|自治州|盟)")
+    if city is None:
+        return ""
+    key = "".join(unicodedata.normalize("NFKC", str(city)).split())
+    m = _PROVINCE_RE.match(key)
+    if m and len(key) - m.end() >= 2:
+        key = key[m.end():]
+    m = _CITY_SUFFIX_RE.match(key)
+    if m:
+        key = m.group(1)
+    return key
+
 
 SATISFACTION_LEVELS = ("很满意", "满意", "基本满意", "不太满意", "不满意")
 
@@ -82,19 +153,62 @@ class Settings:
     scores: tuple[int, ...] = (100, 85, 70, 50, 20)
     seasons: dict[str, Season] = field(default_factory=lambda: dict(DEFAULT_SEASONS))
 
+    def match_city(self, city: Any) -> str | None:
+        """The season table row ``city`` matches (its name as written in the table), or None.
+
+        Names are compared by :func:`city_key` (province and 市 stripped); failing an exact
+        match, the longest table name the city's name starts with (北京朝阳 → 北京).
+
+        >>> s = Settings()
+        >>> s.match_city("内蒙古呼和浩特市"), s.match_city("呼和浩特"), s.match_city("火星城"), s.match_city(None)
+        ('呼和浩特', '呼和浩特', None, None)
+        """
+        key = city_key(city)
+        if not key:
+            return None
+        index = self._city_index()
+        if key in index:
+            return index[key]
+        best = max((k for k in index if key.startswith(k)), key=len, default=None)
+        return index[best] if best else None
+
+    def _city_index(self) -> dict[str, str]:
+        cache = self.__dict__.get("_index")
+        if cache is None or cache[0] is not self.seasons:
+            index = {}
+            for name in self.seasons:
+                k = city_key(name)
+                if name != DEFAULT_CITY and k and k not in index:
+                    index[k] = name
+            cache = (self.seasons, index)
+            object.__setattr__(self, "_index", cache)
+        return cache[1]
+
     def season(self, city: Any) -> Season:
-        """The season table row for ``city``, or the default row when the city is not listed."""
-        key = str(city).strip() if city is not None else ""
-        if key in self.seasons:
-            return self.seasons[key]
-        for name, s in self.seasons.items():  # 北京市 → 北京
-            if name != DEFAULT_CITY and key.startswith(name):
-                return s
+        """The season table row for ``city``, or the 默认 row when the city is not listed."""
+        name = self.match_city(city)
+        if name is not None:
+            return self.seasons[name]
+        return self.default_season
+
+    @property
+    def default_season(self) -> Season:
         return self.seasons.get(DEFAULT_CITY, DEFAULT_SEASONS[DEFAULT_CITY])
 
     def knows_city(self, city: Any) -> bool:
-        key = str(city).strip() if city is not None else ""
-        return any(key == n or (n != DEFAULT_CITY and key.startswith(n)) for n in self.seasons)
+        return self.match_city(city) is not None
+
+    def city_note(self, city: Any, what: str = "采暖期") -> str:
+        """'' when ``city`` is in the season table, else the note its rows carry: which row was used.
+
+        >>> Settings().city_note("广州市"), Settings().city_note("火星城")
+        ('', '所在城市「火星城」不在城市季节表中，采暖期按“默认”行（11-15→03-15）计算')
+        """
+        if self.match_city(city) is not None:
+            return ""
+        span = self.default_season.span(what)
+        who = f"所在城市「{str(city).strip()}」不在城市季节表中" if city_key(city) else "未填所在城市"
+        return f"{who}，{what}按“{DEFAULT_CITY}”行（{span}）计算"
 
     def routine_months(self, size: Any) -> int:
         return {
@@ -144,37 +258,58 @@ class Settings:
         values["scores"] = tuple(scores)
         return cls(**values), problems
 
-    def with_seasons(self, rows: Iterable[tuple[Any, Any, Any, Any, Any]]) -> tuple["Settings", list[tuple[int, str]]]:
-        """Replace the season table with (城市, 采暖期开始, 采暖期结束, 供冷期开始, 供冷期结束) rows.
+    def with_seasons(self, rows: Iterable[tuple[Any, ...]]) -> tuple["Settings", list[tuple[int, str]]]:
+        """Replace the season table with (城市, 采暖期开始, 采暖期结束, 供冷期开始, 供冷期结束[, 来源及说明]) rows.
 
         Returns the new settings and ``(row index, problem)`` pairs; a bad row is skipped (that
-        city then uses the 默认 row). A blank cooling pair takes the default 05-15→09-30.
+        city then uses the 默认 row). 无 (or 无集中供暖, -) in both cells of a season means the
+        city has no such season; a blank cooling pair takes the default 05-15→09-30; a blank
+        heating cell is a problem (write 无 for a city without district heating).
 
-        >>> s, problems = Settings().with_seasons([("甲市", "11-01", "03-31", "", ""), ("乙市", "13-45", "03-31", "", "")])
-        >>> s.season("甲市").heat_start, problems
-        ((11, 1), [(1, '城市「乙市」的采暖期开始无效：不存在的日期「13-45」')])
+        >>> rows = [("甲市", "11-01", "03-31", "", ""), ("乙市", "13-45", "03-31", "", ""), ("丙市", "无", "无", "", "")]
+        >>> s, problems = Settings().with_seasons(rows)
+        >>> s.season("甲市").heat_start, s.season("丙市").has_heating, problems
+        ((11, 1), False, [(1, '城市「乙市」的采暖期开始无效：不存在的日期「13-45」')])
         """
         seasons = {}
         problems: list[tuple[int, str]] = []
         headers = ("采暖期开始", "采暖期结束", "供冷期开始", "供冷期结束")
         defaults = (None, None, "05-15", "09-30")
-        for i, (city, *edges) in enumerate(rows):
+        for i, (city, *rest) in enumerate(rows):
             if city is None or not str(city).strip():
                 continue
-            parsed = []
-            for header, raw, default in zip(headers, edges, defaults):
-                if (raw is None or not str(raw).strip()) and default:
+            edges = (list(rest) + [None] * 4)[:4]
+            parsed: list[tuple[int, int] | None] = []
+            error = None
+            for j, (header, raw, default) in enumerate(zip(headers, edges, defaults)):
+                other = edges[j + 1 if j % 2 == 0 else j - 1]
+                if _is_no_season(raw):
+                    if not _is_no_season(other):
+                        error = f"城市「{city}」的{header}写了“{str(raw).strip()}”，另一格却不是：无此季节时两格都填“无”"
+                        break
+                    parsed.append(None)
+                    continue
+                if raw is None or not str(raw).strip():
+                    if not default:
+                        error = f"城市「{city}」的{header}为空（无集中供暖的城市两格都填“无”）"
+                        break
                     raw = default
                 try:
                     parsed.append(parse_month_day(raw))
                 except ValueError as e:
-                    problems.append((i, f"城市「{city}」的{header}无效：{e}"))
+                    error = f"城市「{city}」的{header}无效：{e}"
                     break
+            if error:
+                problems.append((i, error))
             else:
                 seasons[str(city).strip()] = Season(*parsed)
         if DEFAULT_CITY not in seasons:
             seasons[DEFAULT_CITY] = self.seasons.get(DEFAULT_CITY, DEFAULT_SEASONS[DEFAULT_CITY])
         return dataclasses.replace(self, seasons=seasons), problems
+
+
+def _is_no_season(value: Any) -> bool:
+    return value is not None and str(value).strip() in NO_SEASON_WORDS
 
 
 def problem_label(message: str) -> str | None:
@@ -306,6 +441,16 @@ def settings_sheet_rows(settings: Settings | None = None) -> list[tuple[str, str
     return rows
 
 
-def season_sheet_rows(settings: Settings | None = None) -> list[tuple[str, str, str, str, str]]:
+def season_sheet_rows(settings: Settings | None = None) -> list[tuple[str, str, str, str, str, str]]:
+    """The (城市, 采暖期开始, 采暖期结束, 供冷期开始, 供冷期结束, 来源及说明) rows the build writes to the
+    设置 sheet's tblSeasons; a season the city does not have is written 无.
+
+    >>> [r for r in season_sheet_rows() if r[0] in ("北京", "广州")][0][:5]
+    ('北京', '11-15', '03-15', '05-15', '09-30')
+    >>> [r for r in season_sheet_rows() if r[0] == "广州"][0][1:3]
+    ('无', '无')
+    """
     s = settings or Settings()
-    return [(city, *(_md_text(md) for md in season)) for city, season in s.seasons.items()]
+    notes = {city: note for city, (_, note) in SEASON_TABLE.items()}
+    return [(city, *("无" if md is None else _md_text(md) for md in season), notes.get(city, ""))
+            for city, season in s.seasons.items()]

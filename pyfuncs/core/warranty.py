@@ -31,7 +31,7 @@ import pandas as pd
 
 from pyfuncs.core.dates import NAT, add_months, is_blank
 from pyfuncs.core.parts import DEFAULT_TERM, STATUTORY, STRUCTURE, Term
-from pyfuncs.core.settings import Season, Settings
+from pyfuncs.core.settings import DEFAULT_CITY, Season, Settings
 
 IN_WARRANTY, EXPIRING, EXPIRED = "保修中", "即将到期", "已过保"
 
@@ -107,6 +107,45 @@ def _term_from_number(amount: float, unit: str, text: str) -> Term:
     return Term(int(amount), unit)
 
 
+#: GB 50352《民用建筑设计统一标准》's classes of design service life (设计使用年限), in years
+DESIGN_LIFE_CLASSES = (5, 25, 50, 100)
+
+
+def means_design_life(value: Any) -> bool:
+    """Is ``value`` a contract's way of saying "the design service life" (the wording of many
+    保修书 for 地基基础和主体结构), with no number of its own?
+
+    >>> means_design_life("设计文件规定的合理使用年限"), means_design_life("设计文件规定的该工程的合理使用年限")
+    (True, True)
+    >>> means_design_life("50年"), means_design_life(None)
+    (False, False)
+    """
+    if is_blank(value) or not isinstance(value, str):
+        return False
+    text = "".join(unicodedata.normalize("NFKC", value).split())
+    return (any(w in text for w in ("合理使用年限", "设计使用年限", "设计年限", "设计使用寿命"))
+            and not re.search(r"[0-9零〇一二两三四五六七八九十百]", text.replace("一致", "")))
+
+
+def design_life_hint(years: Any) -> str:
+    """'' for a design life of one of GB 50352's classes, else a hint (the value is still used).
+
+    >>> design_life_hint(50)
+    ''
+    >>> design_life_hint(70)
+    '合理使用年限70年不是GB 50352规定的设计使用年限（5、25、50、100年）；70年是住宅用地的土地使用权出让年限，不是设计使用年限，请按设计文件核对（已按70年计算）'
+    """
+    try:
+        y = int(years)
+    except (TypeError, ValueError):
+        return ""
+    if y in DESIGN_LIFE_CLASSES:
+        return ""
+    classes = "、".join(map(str, DESIGN_LIFE_CLASSES))
+    why = "；70年是住宅用地的土地使用权出让年限，不是设计使用年限" if y == 70 else ""
+    return f"合理使用年限{y}年不是GB 50352规定的设计使用年限（{classes}年）{why}，请按设计文件核对（已按{y}年计算）"
+
+
 @dataclass
 class WarrantyResult:
     """Per row: the end date (NaT where unknown), a note ('' if none) and errors by position."""
@@ -115,6 +154,12 @@ class WarrantyResult:
     notes: np.ndarray  # object array of str
     errors: dict[int, str] = field(default_factory=dict)
     terms: np.ndarray | None = None  # the Term applied per row (object array)
+    #: with ``fallback=True``: rows whose 约定保修期 could not be read and got the default term
+    #: (position → the note, which is also in ``notes``)
+    term_errors: dict[int, str] = field(default_factory=dict)
+    #: per row, the part of the note that says what a missing, unknown or unreadable input was
+    #: replaced by (a term, the design life, the city's season); '' where nothing was
+    data_notes: np.ndarray | None = None
 
 
 def season_ends(starts: np.ndarray, count: int | np.ndarray, season: tuple[tuple[int, int], tuple[int, int]]):
@@ -216,24 +261,71 @@ def _groups(codes: np.ndarray, k: int) -> dict[int, np.ndarray]:
     return {int(codes[g[0]]): g for g in np.split(order, bounds) if len(g)}
 
 
-def _resolve(part: Any, raw_term: Any, life: Any, settings: Settings):
-    """One distinct (part, term, design life) → (contract or default term, floor term, error)."""
+def _resolve(part: Any, raw_term: Any, life: Any, settings: Settings, fallback: bool = False):
+    """One distinct (part, term, design life) → (contract or default term, floor term, error,
+    note, term error).
+
+    With ``fallback``, an unreadable term or design life does not leave the row without an end:
+    the default is used and said in the note (``term error`` repeats it for an unreadable term).
+    """
     part = part.strip() if isinstance(part, str) else part
     if part not in STATUTORY:
-        return None, None, f"保修部位无效: {'（空白）' if is_blank(part) else part}"
+        return None, None, f"保修部位无效: {'（空白）' if is_blank(part) else part}", "", ""
+    notes: list[str] = []
+    term_error = ""
+    if part == STRUCTURE and means_design_life(raw_term):
+        raw_term = None  # "设计文件规定的合理使用年限": the project's design life
     try:
         contract = parse_term(raw_term)
     except TermError as e:
-        return None, None, str(e)
+        if not fallback:
+            return None, None, str(e), "", ""
+        contract = None
+        term_error = f"约定保修期「{str(raw_term).strip()}」无法识别（{e}），按{{default}}计算，请改正"
     if part == STRUCTURE:
         try:
             life_term = parse_term(life) if not is_blank(life) else Term(settings.design_life, "year")
+            if life_term is not None and life_term.unit != "year":
+                raise TermError(f"合理使用年限无效: {life}")
         except TermError:
-            return None, None, f"合理使用年限无效: {life}"
+            if not fallback:
+                return None, None, f"合理使用年限无效: {life}", "", ""
+            life_term = Term(settings.design_life, "year")
+            notes.append(f"项目的合理使用年限「{life}」无法识别，按默认{settings.design_life}年计算")
+        hint = design_life_hint(life_term.amount)
+        if hint:
+            notes.append(hint)
         floor = default = life_term
     else:
         floor, default = STATUTORY[part], DEFAULT_TERM[part]
-    return (contract if contract is not None else default), floor, None
+    if term_error:
+        what = (f"合理使用年限{default.label()}" if part == STRUCTURE else
+                f"法定最低期限{default.label()}" if STATUTORY[part] is not None else f"默认期限{default.label()}")
+        term_error = term_error.format(default=what)
+        notes.insert(0, term_error)
+    return (contract if contract is not None else default), floor, None, "；".join(notes), term_error
+
+
+def _season_terms(chosen: Term | None, floor: Term | None, city: Any, settings: Settings):
+    """Season terms for a city without that season (no district heating) become years; rows
+    whose city is not in the season table say which row they used. Returns (chosen, floor, note)."""
+    notes: list[str] = []
+    season = settings.season(city)
+    for unit, what, has in (("heating", "采暖期", season.has_heating), ("cooling", "供冷期", season.has_cooling)):
+        uses = [t for t in (chosen, floor) if t is not None and t.unit == unit]
+        if not uses:
+            continue
+        note = settings.city_note(city, what)
+        if note:
+            notes.append(note)
+        if not has:
+            name = settings.match_city(city) or DEFAULT_CITY
+            n = (chosen if chosen is not None and chosen.unit == unit else floor).amount
+            notes.append(f"「{name}」在城市季节表中无{what}（无集中{'供暖' if unit == 'heating' else '供冷'}），"
+                         f"{n}个{what}按{n}年计算；合同另有约定的请填写约定保修期")
+            chosen = Term(chosen.amount, "year") if chosen is not None and chosen.unit == unit else chosen
+            floor = Term(floor.amount, "year") if floor is not None and floor.unit == unit else floor
+    return chosen, floor, "；".join(notes)
 
 
 def _ends_by_term(starts: np.ndarray, groups: dict[int, np.ndarray], term_of: dict[int, Term | None],
@@ -271,13 +363,26 @@ def warranty_ends(
     cities: Sequence[Any] | None = None,
     design_lives: Sequence[Any] | None = None,
     settings: Settings | None = None,
+    fallback: bool = False,
 ) -> WarrantyResult:
     """Warranty end per row (a column at a time).
 
     ``starts``: datetime64[D] (NaT = unknown); ``parts``: the ten labels; ``terms``: the contract
-    term per row (blank = the statutory default); ``cities``: for season terms; ``design_lives``:
-    the project's 合理使用年限 in years (blank = the setting, default 50).
+    term per row (blank = the statutory default; for the structure, wording such as
+    设计文件规定的合理使用年限 = the design life); ``cities``: for season terms (a city not in the
+    season table uses its 默认 row, a city without that season counts N seasons as N years; the
+    row's note says so); ``design_lives``: the project's 合理使用年限 in years (blank = the
+    setting, default 50; outside GB 50352's classes: used, with a note).
+    ``fallback``: an unreadable term or design life gets the default, with a note, instead of
+    an error (the jobs plan and refresh with it; a worksheet function shows the error).
     The rules run once per distinct (part, term, city, design life); the dates in numpy.
+
+    >>> d = np.array(["2024-06-30"], "datetime64[D]")
+    >>> r = warranty_ends(d, ["屋面防水"], ["十年整"], fallback=True)
+    >>> str(r.ends[0]), r.notes[0]
+    ('2029-06-30', '约定保修期「十年整」无法识别（保修期无效: 十年整（应写作 5年、18个月、2个采暖期 等）），按法定最低期限5年计算，请改正')
+    >>> str(warranty_ends(d, ["供热系统"], cities=["广州"]).ends[0])
+    '2026-06-30'
     """
     s = settings or Settings()
     starts = np.asarray(starts, dtype="datetime64[D]").reshape(-1)
@@ -290,11 +395,17 @@ def warranty_ends(
     floor: dict[int, Term | None] = {}
     season_of: dict[int, Season] = {}
     error_of: dict[int, str] = {}
+    combo_note = np.array([""] * len(combos), dtype=object)
+    term_error_of: dict[int, str] = {}
     for k, (part, term, city, life) in enumerate(combos):
-        chosen[k], floor[k], err = _resolve(part, term, life, s)
+        chosen[k], floor[k], err, note, term_err = _resolve(part, term, life, s, fallback)
+        chosen[k], floor[k], season_note = _season_terms(chosen[k], floor[k], city, s)
         season_of[k] = s.season(city)
+        combo_note[k] = "；".join(x for x in (note, season_note) if x)
         if err:
             error_of[k] = err
+        if term_err:
+            term_error_of[k] = term_err
     ends, inside = _ends_by_term(starts, groups, chosen, season_of)
     # the floor only matters where the applied term differs from it
     differs = {k: f for k, f in floor.items() if f is not None and f != chosen[k]}
@@ -317,16 +428,26 @@ def warranty_ends(
     only_inside = inside & ~short
     notes[only_inside] = inside_note[codes[only_inside]]
     notes[short] = short_note[codes[short]]
+    noted = np.flatnonzero(combo_note[codes] != "") if len(combos) else np.zeros(0, np.int64)
+    for i in noted:
+        notes[i] = "；".join(x for x in (combo_note[codes[i]], notes[i]) if x)
     errors: dict[int, str] = {}
     if error_of:
         bad = np.isin(codes, np.fromiter(error_of, dtype=np.int64))
         ends[bad] = NAT
         notes[bad] = ""
         errors = {int(i): error_of[int(codes[i])] for i in np.flatnonzero(bad)}
+    term_errors: dict[int, str] = {}
+    if term_error_of:
+        fell = np.isin(codes, np.fromiter(term_error_of, dtype=np.int64)) & ~np.isnat(starts)
+        term_errors = {int(i): term_error_of[int(codes[i])] for i in np.flatnonzero(fell)}
     notes[np.isnat(starts)] = ""
+    data_notes = combo_note[codes] if len(combos) else np.zeros(0, dtype=object)
+    data_notes[np.isnat(starts) | np.isnat(ends)] = ""
     term_col = _objects([chosen[k] for k in range(len(combos))])[codes]
     term_col[short] = _objects([floor[k] for k in range(len(combos))])[codes[short]]
-    return WarrantyResult(ends=ends, notes=notes, errors=errors, terms=term_col)
+    return WarrantyResult(ends=ends, notes=notes, errors=errors, terms=term_col, term_errors=term_errors,
+                          data_notes=data_notes)
 
 
 def warranty_status(ends: Any, as_of: Any, warn_days: int = 90) -> np.ndarray:

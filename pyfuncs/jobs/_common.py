@@ -3,7 +3,8 @@
 Table reading/writing itself is :mod:`pyfuncs.tables` (the IO layer); these are the extras:
 - :func:`write_updates`: {Excel row: {key: value}} → cells of a generated sheet (the plan).
 - :func:`settings_and_calendar`: 设置 + 城市季节 + 节假日 → (Settings, WorkCalendar, problems).
-- :func:`typed_projects` / :func:`terms_with_ends`: the ledger typed for the core, warranty ends.
+- :func:`terms_with_ends`: warranty ends per 保修条款 row, defaults and notes where a cell is bad.
+- :func:`usable_projects`: the 项目台账 rows a job can use (a bad optional cell does not drop one).
 """
 from __future__ import annotations
 
@@ -62,10 +63,17 @@ def as_date(v: Any) -> dt.date | None:
         return None
 
 
-def terms_with_ends(projects: pd.DataFrame, terms: pd.DataFrame, settings) -> tuple[pd.DataFrame, dict[int, str]]:
+def terms_with_ends(projects: pd.DataFrame, terms: pd.DataFrame, settings,
+                    raw_lives: dict[str, Any] | None = None) -> tuple[pd.DataFrame, dict[int, str]]:
     """保修条款 (typed, from :func:`pyfuncs.tables.read_table`) with ``start_eff`` (起算日期, else
     the project's 竣工验收日期), ``end`` (datetime64[D] as datetime64[s]), ``name``/``city`` from the
-    ledger. Returns the frame and {Excel row: problem} for rows whose end is unknown."""
+    ledger, ``note`` (the row's 提示) and ``data_note`` (what a missing or unreadable input was
+    replaced by), ``term_error`` (the 约定保修期 could not be read: the default was used).
+
+    An unreadable 约定保修期 or 合理使用年限 gets the default (statutory term, default design life)
+    with a note, as refresh does: only what the bad cell decides is guessed. ``raw_lives``:
+    project id → what staff typed in a 合理使用年限 cell the reader could not take (so the note
+    can quote it). Returns the frame and {Excel row: problem} for rows whose end is unknown."""
     import numpy as np
 
     from pyfuncs.core.warranty import warranty_ends
@@ -84,16 +92,24 @@ def terms_with_ends(projects: pd.DataFrame, terms: pd.DataFrame, settings) -> tu
         m = by_id[col].to_dict() if col in by_id.columns else {}
         return [m.get(p) for p in pids]
 
+    raw_lives = raw_lives or {}
+    lives = [raw_lives[p] if p in raw_lives else (None if is_blank(v) else int(v))
+             for p, v in zip(pids, look("design_life"))]
     res = warranty_ends(start, list(df["part"]), [None if is_blank(t) else t for t in df["term"]],
-                        look("city"), [None if is_blank(v) else int(v) for v in look("design_life")],
-                        settings)
+                        look("city"), lives, settings, fallback=True)
     df["project_id"] = pid
     df["start_eff"] = pd.Series(start, index=df.index).astype("datetime64[s]")
     df["end"] = pd.Series(res.ends, index=df.index).astype("datetime64[s]")
     df["term_used"] = [t.label() if t is not None else "" for t in (res.terms if res.terms is not None else [None] * len(df))]
     df["name"] = look("name")
     df["city"] = look("city")
+    df["note"] = list(res.notes)
+    df["data_note"] = list(res.data_notes) if res.data_notes is not None else [""] * len(df)
     rows = list(df.index)
+    term_error = [""] * len(df)
+    for i, msg in res.term_errors.items():
+        term_error[i] = msg
+    df["term_error"] = term_error
     problems = {int(rows[i]): str(m) for i, m in res.errors.items()}
     known = set(by_id.index)
     for i in np.flatnonzero(np.isnat(start)):
@@ -101,3 +117,34 @@ def terms_with_ends(projects: pd.DataFrame, terms: pd.DataFrame, settings) -> tu
         if r not in problems:
             problems[r] = ("项目不在项目台账中" if p not in known else "起算日期和竣工验收日期都为空") + "，无法计算到期日期"
     return df, problems
+
+
+#: 项目台账 cells without which a project is unusable ("" = a row under a merged cell)
+FATAL_PROJECT_KEYS = ("project_id", "accepted", "")
+
+
+def usable_projects(frame) -> pd.DataFrame:
+    """项目台账 rows a job can use: every row with a 项目编号 and a readable 竣工验收日期, however
+    bad its other cells (a bad cell only changes what depends on it, and is listed by the reader).
+    Bad cells are blank in the typed frame, except 项目规模: there the text staff typed is kept,
+    so a note can quote it (the core plans routine visits as 中型 for anything not 大型/中型/小型).
+    """
+    fatal = {r for r, bad in frame.bad.items() if any(k in bad for k in FATAL_PROJECT_KEYS)}
+    df = frame.df[~frame.df.index.isin(fatal)].copy()
+    bad_size = [r for r, bad in frame.bad.items() if "size" in bad and r in df.index]
+    if bad_size:
+        df["size"] = df["size"].astype(object)
+        df.loc[bad_size, "size"] = frame.raw.loc[bad_size, "size"]
+    return df
+
+
+def raw_bad_values(frame, key: str) -> dict[str, Any]:
+    """Project id → what staff typed in ``key`` where the reader could not take it (the typed
+    value is blank there): for notes that quote the cell."""
+    out: dict[str, Any] = {}
+    for row, bad in frame.bad.items():
+        if key in bad and row in frame.raw.index:
+            pid = cell_text(frame.raw.at[row, "project_id"])
+            if pid and pid not in out:
+                out[pid] = frame.raw.at[row, key]
+    return out

@@ -89,14 +89,69 @@ def check_unknown_projects(d: Data) -> list[Problem]:
 
 
 def check_cities(d: Data) -> list[Problem]:
-    """Cities missing from the season table use the 默认 row: fine for most, worth a look."""
+    """A 所在城市 the season table does not know (matched with province and 市 stripped:
+    内蒙古呼和浩特市 → 呼和浩特) uses the 默认 row for its heating and cooling seasons: worth a look,
+    since every heating warranty and pre-heating visit of the project depends on it."""
+    f = d.frames["projects"]
+    dflt = d.settings.default_season
+    out = []
+    for r, city in f.df["city"].items():
+        if is_blank(city) and is_blank(f.df.at[r, "project_id"]):
+            continue
+        if d.settings.match_city(city) is not None:
+            continue
+        who = f"城市「{str(city).strip()}」不在城市季节表中" if not is_blank(city) else "未填所在城市"
+        out.append(Problem(f.sheet, int(r), f.header("city"),
+                           f"{who}，按“默认”行计算（采暖期{dflt.span('采暖期')}，供冷期{dflt.span('供冷期')}）；"
+                           "请把该城市加入「设置」表的城市季节表（有集中供暖的填采暖期，没有的两格都填“无”）",
+                           HINT))
+    return out
+
+
+def check_design_life(d: Data) -> list[Problem]:
+    """合理使用年限 outside GB 50352's classes (5, 25, 50, 100 years): used as typed, worth a look
+    (70 is a land-use term, not a design life)."""
+    from pyfuncs.core.warranty import design_life_hint
+
     f = d.frames["projects"]
     out = []
-    for r, city in f.df["city"].dropna().items():
-        if not d.settings.knows_city(city):
-            out.append(Problem(f.sheet, int(r), f.header("city"),
-                               f"城市「{city}」不在设置的城市季节表中，采暖期/供冷期按“默认”行计算", HINT))
+    for r, life in f.df["design_life"].dropna().items():
+        hint = design_life_hint(life)
+        if hint:
+            out.append(Problem(f.sheet, int(r), f.header("design_life"), hint, HINT))
+    hint = design_life_hint(d.settings.design_life)
+    if hint:
+        out.append(Problem(TABLES["settings"].sheet, None, "值", "设置项「默认合理使用年限」：" + hint, HINT))
     return out
+
+
+def check_holiday_years(d: Data) -> list[Problem]:
+    """Years the ledger or a plan uses whose holidays the holidays package only estimates (the
+    State Council has not published them, or the package predates it) and staff have not
+    entered in 节假日: every working-day date in them may be off by the real notice."""
+    from pyfuncs.core.calendar import estimated_years
+    from pyfuncs.jobs.plan import holiday_notice
+
+    years: set[int] = set()
+    rep = d.frames["repairs"]
+    if len(rep.df):
+        notice = rep.dates("notice")
+        notice = notice[~np.isnat(notice)]
+        due = notice + np.timedelta64(max(d.settings.clock_days, 0) + 14, "D")  # a deadline may move on
+        years |= {int(y) + 1970 for y in np.unique(np.concatenate([notice, due]).astype("datetime64[Y]").astype(int))}
+    import re
+
+    for name in d.book.sheet_names():
+        m = re.fullmatch(r"回访计划(\d{4})", name)
+        if m:
+            years.add(int(m.group(1)))
+    hol = d.frames["holidays"]
+    staff = {int(x.year) for x in hol.df["date"].dropna()} if len(hol.df) else set()
+    late = estimated_years(sorted(years), staff)
+    if not late:
+        return []
+    text = holiday_notice(late, dates="应到场日期和回访计划日期", then="再运行「刷新台账」和「生成年度回访计划」")
+    return [Problem(TABLES["holidays"].sheet, None, None, text, HINT)]
 
 
 def check_duplicate_tickets(d: Data) -> list[Problem]:
@@ -154,8 +209,8 @@ def check_date_order(d: Data) -> list[Problem]:
 
 def check_terms(d: Data) -> list[Problem]:
     """Unreadable terms (错误), terms below the legal floor (提示), duplicate project+part rows."""
-    from pyfuncs.core.parts import STATUTORY
-    from pyfuncs.core.warranty import parse_term
+    from pyfuncs.core.parts import STATUTORY, STRUCTURE
+    from pyfuncs.core.warranty import means_design_life, parse_term
 
     f = d.frames["terms"]
     out = []
@@ -171,10 +226,17 @@ def check_terms(d: Data) -> list[Problem]:
                 seen[k] = int(r)
         if is_blank(term):
             continue
+        if means_design_life(term):
+            if str(part) != STRUCTURE:
+                out.append(Problem(f.sheet, int(r), f.header("term"),
+                                   f"「{term}」只适用于地基基础和主体结构；{part}请写年数（如 5年），"
+                                   "刷新台账和回访计划暂按法定期限计算"))
+            continue
         try:
             t = parse_term(term)
         except ValueError as e:
-            out.append(Problem(f.sheet, int(r), f.header("term"), str(e)))
+            out.append(Problem(f.sheet, int(r), f.header("term"),
+                               f"{e}；刷新台账和回访计划暂按法定期限计算，请改正"))
             continue
         floor = STATUTORY.get(part) if not is_blank(part) else None
         if t is None or floor is None:
@@ -211,6 +273,8 @@ CHECKS: tuple[Callable[[Data], list[Problem]], ...] = (
     check_duplicate_projects,
     check_unknown_projects,
     check_cities,
+    check_design_life,
+    check_holiday_years,
     check_duplicate_tickets,
     check_date_order,
     check_terms,

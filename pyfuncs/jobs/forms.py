@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pyfuncs.core.callbacks import four_new_text
 from pyfuncs.jobs._common import is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
 from pyfuncs.layout import Layout, fit_row_heights
@@ -140,6 +141,8 @@ def visit_fields(plan_row: dict[str, Any], project: dict[str, Any], record: dict
         "ym": f"{d.year}-{d.month:02d}" if d else "",
         "form_no": f"HFD-{plan_row.get('project_id')}-{d:%Y%m}" if d else "",
         "plan_date": d, "kinds": plan_row.get("kind"), "parts": plan_row.get("parts"),
+        "reasons": plan_row.get("reasons"),
+        "four_new": four_new_text(project.get("four_new")) or "无",
         "way": plan_row.get("way"), "visitor": plan_row.get("owner"),
         "open_tickets": "；".join(open_tickets or []) or "无",
         "satisfaction_boxes": satisfaction_boxes(None),
@@ -242,6 +245,8 @@ def run(book, opts: JobOptions) -> JobResult:
     terms, _ = terms_with_ends(projects, frames["terms"].df, settings)
 
     def record_for(pid: str, y: int, m: int):
+        if visits.empty:  # (an empty date column maps to a datetime Series: nothing to combine)
+            return None
         sel = visits[(visits["project_id"] == pid)
                      & visits["date"].map(lambda d: not pd.isna(d) and (d.year, d.month) == (y, m))]
         return sel.iloc[-1].to_dict() if len(sel) else None

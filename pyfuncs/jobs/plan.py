@@ -4,14 +4,22 @@ sheet → typed table → pure function → table → sheet:
 
 1. :func:`missing_terms` — projects with no 保修条款 rows get one row per part (terms blank =
    statutory defaults); ``run`` appends them.
-2. the core (``warranty_ends`` + ``callbacks.plan_visits``) gives one row per project and month;
-3. :func:`build_plan` joins them with 项目台账 (name, client, contact, phone, 回访负责人);
+2. the core (``warranty_ends`` + ``callbacks.plan_visits``) gives one row per project and month,
+   each on the last working day on or before every reason's day (DOMAIN.md §3);
+3. :func:`build_plan` joins them with 项目台账 (name, client, contact, phone, 回访负责人) and writes
+   why each visit is due, and what a missing or bad cell changed, in 回访事由及说明;
 4. :func:`merge_plan` carries over what staff wrote on the previous plan (状态, 实际回访日期,
    负责人, 回访方式, 备注), matched by 项目编号 + month, and keeps vanished rows that hold staff
    data, marked as changed;
 5. :func:`plan_layout` lays the rows out for print (A4 landscape, fit to width, header row repeated,
    rows grouped by month with a subtotal row per month, page numbers) and ``run`` writes the sheet
    ``回访计划YYYY`` (regenerated as a whole: it is a generated sheet).
+
+A bad cell changes only what depends on it (:func:`pyfuncs.jobs._common.usable_projects`): a project is left out
+only without a 项目编号 or a readable 竣工验收日期; a bad 项目规模 plans routine visits as 中型, a
+city the season table lacks uses its 默认 row, an unreadable 合理使用年限 or 约定保修期 the
+default (as refresh does), each with a note on the rows it affects and the cell in the problem list.
+A plan year whose holidays the holidays package only estimates says so under the title.
 
 Decisions: 回访方式 defaults to 实地 for every kind (the seed practice: "回访必须进行实地走访...
 而非仅仅依赖电话沟通", and the 保修期满前回访 hands over the 保修期满通知书); 负责人 defaults to
@@ -31,7 +39,7 @@ from pyfuncs.io.book import col_letter
 from pyfuncs.jobs._common import as_date, cell_text, is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
 from pyfuncs.layout import Layout, fit_row_heights
-from pyfuncs.schema import plan_table
+from pyfuncs.schema import HOLIDAYS, plan_table
 
 #: columns of a plan frame (schema keys of the plan table), in sheet order
 PLAN_KEYS = [c.key for c in plan_table(2000).columns]
@@ -39,6 +47,7 @@ STAFF_KEYS = ("way", "owner", "state", "actual", "note")
 DEFAULT_WAY = "实地"
 DEFAULT_STATE = "未回访"
 CHANGE_MARK = "【计划变更：新计划已无此次回访】"
+HOLIDAYS_SHEET = HOLIDAYS.sheet
 HEADER_ROW = 3
 FIRST_ROW = 4
 
@@ -64,9 +73,20 @@ def default_owner(project: pd.Series | dict) -> str:
     return cell_text(project.get("visit_owner")) or cell_text(project.get("manager"))
 
 
+def plan_reasons(reasons: Any, notes: Any = None) -> str:
+    """The 回访事由及说明 cell: why the visit is due, then what a missing or bad cell changed.
+
+    >>> plan_reasons("例行回访（交付满12个月）", "项目规模「特大型」不是大型/中型/小型，例行回访按中型每6个月安排")
+    '例行回访（交付满12个月）。注：项目规模「特大型」不是大型/中型/小型，例行回访按中型每6个月安排'
+    """
+    text, note = cell_text(reasons), cell_text(notes)
+    return f"{text}。注：{note}" if note else text
+
+
 def build_plan(visits: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
     """The fresh plan: one row per (date, project) of ``visits`` (columns date, project_id, kinds,
-    parts) with the ledger's name, client, contact, phone and the defaults for staff columns."""
+    parts, and optionally reasons, notes) with the ledger's name, client, contact, phone and the
+    defaults for staff columns."""
     by_id: dict[str, dict] = {}
     for p in projects.to_dict("records"):  # plain dicts: iterrows is slow over 10,000 rows
         pid = cell_text(p.get("project_id"))
@@ -86,6 +106,7 @@ def build_plan(visits: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
             "phone": cell_text(p.get("phone")),
             "kind": cell_text(v.get("kinds")),
             "parts": cell_text(v.get("parts")),
+            "reasons": plan_reasons(v.get("reasons"), v.get("notes")),
             "way": DEFAULT_WAY,
             "owner": default_owner(p) if p else "",
             "state": DEFAULT_STATE,
@@ -186,7 +207,8 @@ def merge_plan(fresh: pd.DataFrame, old: pd.DataFrame | None,
         if not staff_row and not holds_staff_data(o, owners.get(pid, "")):
             continue
         row = {k: (None if is_blank(o.get(k)) else o.get(k)) for k in PLAN_KEYS + extras}
-        for k in ("project_id", "name", "client", "contact", "phone", "kind", "parts", "way", "owner", "state", "note"):
+        for k in ("project_id", "name", "client", "contact", "phone", "kind", "parts", "reasons", "way", "owner",
+                  "state", "note"):
             row[k] = cell_text(o.get(k))
         row["date"] = as_date(o.get("date"))
         row["actual"] = as_date(o.get("actual")) or (None if is_blank(o.get("actual")) else o.get("actual"))
@@ -230,11 +252,12 @@ def _excel_text(template: str, **parts: str) -> str:
 
 
 def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, str] | None = None,
-                loose: list[tuple[int, int, Any]] | None = None) -> Layout:
+                loose: list[tuple[int, int, Any]] | None = None, notice: str = "") -> Layout:
     """Title, generated date, header row at A3, rows by month (outline level 1) each followed by a
     subtotal row (formulas: visits planned / done in the month), A4 landscape, fit to width.
     ``loose`` cells (staff's, from outside the old plan's table) go under the year total, one row
-    apart, in their columns and order."""
+    apart, in their columns and order. ``notice`` is added to the note under the title (e.g. the
+    year's holidays are an estimate)."""
     t = texts or plan_texts()
     table = plan_table(year)
     cols = table.columns
@@ -245,7 +268,7 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, 
     lay.put(1, 1, t["title"].format(year=year), "title")
     lay.merge(1, 1, 1, n)
     lay.heights[1] = 30
-    lay.put(2, 1, t.get("note", ""), "note")
+    lay.put(2, 1, "　".join(x for x in (t.get("note", ""), notice) if x), "notice" if notice else "note")
     lay.merge(2, 1, 2, n - 4)
     lay.put(2, n - 3, t["generated"].format(today=today.isoformat()), "subtitle")
     lay.merge(2, n - 3, 2, n)
@@ -297,7 +320,7 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, 
             "subtotal")
     lay.merge(r, 1, r, n)
     lay.autofilter = f"A{HEADER_ROW}:{col_letter(n + len(extras))}{max(r - 1, HEADER_ROW)}"
-    fit_row_heights(lay, list(range(FIRST_ROW, r)))
+    fit_row_heights(lay, [2] + list(range(FIRST_ROW, r)))
     if loose:
         top = min(row for row, _, _ in loose)
         for row, c, v in loose:
@@ -400,9 +423,22 @@ def _staff_cells(book, frame) -> tuple[dict[str, list[Any]], list[tuple[int, int
     return extras, loose
 
 
+def holiday_notice(years: list[int], dates: str = "计划日期", then: str = "再重新生成计划") -> str:
+    """The note for a plan (or check) whose year's holidays the holidays package only estimates.
+
+    >>> holiday_notice([2027])
+    '2027年的法定节假日和调休上班日国务院尚未公布（本程序所用的 holidays 程序包只能按节日规则估算），计划日期可能落在届时公布的放假日；公布后请在「节假日」表逐日录入（放假日类型填“休”，调休上班日填“班”），再重新生成计划'
+    """
+    ys = "、".join(f"{y}" for y in years)
+    return (f"{ys}年的法定节假日和调休上班日国务院尚未公布（本程序所用的 holidays 程序包只能按节日规则估算），"
+            f"{dates}可能落在届时公布的放假日；公布后请在「节假日」表逐日录入（放假日类型填“休”，调休上班日填“班”），"
+            + then)
+
+
 def run(book, opts: JobOptions) -> JobResult:
+    from pyfuncs.core.calendar import estimated_years
     from pyfuncs.core.callbacks import plan_visits
-    from pyfuncs.jobs._common import settings_and_calendar, terms_with_ends
+    from pyfuncs.jobs._common import raw_bad_values, settings_and_calendar, terms_with_ends, usable_projects
     from pyfuncs.schema import PROJECTS, TERMS
     from pyfuncs.tables import append_rows, read_table
 
@@ -418,24 +454,32 @@ def run(book, opts: JobOptions) -> JobResult:
     old = read_plan(book, year)
     book.will_replace(plan_table(year).sheet)
     book.progress(1, 3, f"为{year}年度回访计划补充保修条款")
-    add = missing_terms(projects.df[~projects.df.index.isin(projects.bad_rows)], terms.df)
+    good_projects = usable_projects(projects)
+    add = missing_terms(good_projects, terms.df)
     if len(add):
         append_rows(book, terms, add)
         terms = read_table(book, TERMS)
         result.messages.append(f"为 {add['project_id'].nunique()} 个项目补充了保修条款（每个项目 {len(PART_LABELS)} 行，按法定期限）")
-    good_projects = projects.df[~projects.df.index.isin(projects.bad_rows)]
     good_terms = terms.df[~terms.df.index.isin(terms.bad_rows)]
-    tw, bad_ends = terms_with_ends(good_projects, good_terms, settings)
+    tw, bad_ends = terms_with_ends(good_projects, good_terms, settings, raw_bad_values(projects, "design_life"))
     for row, msg in bad_ends.items():
         result.problems.append(Problem(TERMS.sheet, row, TERMS.column("end").header, msg, "提示"))
+    for row, msg in zip(tw.index, tw["term_error"]):
+        if msg:
+            result.problems.append(Problem(TERMS.sheet, int(row), TERMS.column("term").header, msg))
     tw = tw[~tw["end"].isna()]
     book.progress(2, 3, f"计算{year}年度回访日期")
-    visits = plan_visits(good_projects, tw.assign(start=tw["start_eff"]), year, settings, calendar)
+    parts = tw.assign(start=tw["start_eff"], note=tw["data_note"])
+    visits = plan_visits(good_projects, parts, year, settings, calendar)
     fresh = build_plan(visits, good_projects)
     owners = {cell_text(p.get("project_id")): default_owner(p) for p in good_projects.to_dict("records")}
     merged = merge_plan(fresh, old.plan if old is not None else None, owners)
     book.progress(3, 3, f"写入{year}年度回访计划")
-    lay = plan_layout(merged, year, opts.today, loose=old.loose if old is not None else None)
+    estimated = estimated_years([year], {d.year for d in calendar.overrides})
+    notice = holiday_notice(estimated) if estimated else ""
+    if notice:
+        result.problems.append(Problem(HOLIDAYS_SHEET, None, None, notice, "提示"))
+    lay = plan_layout(merged, year, opts.today, loose=old.loose if old is not None else None, notice=notice)
     moved = lay.meta.get("moved", [])
     if moved:
         r, c, to = moved[0]
@@ -450,9 +494,16 @@ def run(book, opts: JobOptions) -> JobResult:
         "year": year, "sheet": plan_table(year).sheet, "rows": int(len(merged)),
         "projects": int(merged["project_id"].nunique()), "changed_rows": n_changed,
         "terms_added": int(len(add)),
+        "holidays_estimated": bool(notice),
+        "rows_with_notes": int(visits["notes"].astype(bool).sum()) if len(visits) else 0,
         "by_month": {int(m): int(c) for m, c in
                      merged["date"].map(lambda d: d.month if d else 0).value_counts().sort_index().items()},
     }
     result.messages.append(f"{plan_table(year).sheet}：{len(merged)} 次回访，涉及 {result.summary['projects']} 个项目"
                            + (f"；{n_changed} 行为计划变更后保留的旧计划（备注已标明）" if n_changed else ""))
+    if result.summary["rows_with_notes"]:
+        result.messages.append(f"其中 {result.summary['rows_with_notes']} 次回访因项目数据缺失或有误按默认值安排，"
+                               "见「回访事由及说明」列的“注”")
+    if notice:
+        result.messages.append(notice)
     return result

@@ -20,6 +20,7 @@ import pandas as pd
 from pyfuncs.core.parts import PART_LABELS, STRUCTURE
 from pyfuncs.io.book import Book, is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
+from pyfuncs.jobs._common import raw_bad_values
 from pyfuncs.schema import TABLES
 from pyfuncs.tables import ERROR, HINT, Frame, read_calendar, read_settings, read_table, write_columns
 
@@ -58,8 +59,14 @@ def part_ends(projects: pd.DataFrame, settings) -> pd.DataFrame:
 
 
 # ---- 保修条款 ------------------------------------------------------------------------------------
-def compute_terms(terms: Frame, proj: pd.DataFrame, settings, today) -> tuple[pd.DataFrame, list[Problem]]:
-    """Computed columns of 保修条款 (end, status, hint) for every row of ``terms``."""
+def compute_terms(terms: Frame, proj: pd.DataFrame, settings, today,
+                  projects: Frame | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Computed columns of 保修条款 (end, status, hint) for every row of ``terms``.
+
+    A 约定保修期 that cannot be read gets the statutory default (as the plan does), its 提示 says
+    so and it is listed as an error to correct; the same for a 合理使用年限 on the ledger
+    (``projects``: the 项目台账 frame, to quote what staff typed) and a city the season table
+    does not know (the 默认 row, said in the 提示)."""
     from pyfuncs.core.warranty import warranty_ends, warranty_status
 
     df = terms.df
@@ -75,8 +82,12 @@ def compute_terms(terms: Frame, proj: pd.DataFrame, settings, today) -> tuple[pd
     cities = pd.Series(pid).map(proj["city"]).to_numpy(dtype=object) if n else np.zeros(0, object)
     lives = pd.Series(pid).map(proj["design_life"]).to_numpy(dtype=object) if n else np.zeros(0, object)
     lives = np.array([None if pd.isna(v) else int(v) for v in lives], dtype=object)
+    if projects is not None and n:
+        raw = {_key([p])[0]: v for p, v in raw_bad_values(projects, "design_life").items()}
+        if raw:
+            lives = np.array([raw.get(p, life) for p, life in zip(pid, lives)], dtype=object)
     res = warranty_ends(starts, df["part"].to_numpy(dtype=object), df["term"].to_numpy(dtype=object),
-                        cities, lives, settings)
+                        cities, lives, settings, fallback=True)
     ends = res.ends.copy()
     hint = np.array(res.notes, dtype=object)
     bad_msg = np.full(n, "", dtype=object)
@@ -88,6 +99,9 @@ def compute_terms(terms: Frame, proj: pd.DataFrame, settings, today) -> tuple[pd
         if not bad_msg[i]:
             problems.append(Problem(terms.sheet, int(rows[i]), terms.header("term"), msg, ERROR))
             bad_msg[i] = msg
+    for i, msg in res.term_errors.items():
+        if not bad_msg[i]:  # computed with the default term: the row is kept, the cell listed
+            problems.append(Problem(terms.sheet, int(rows[i]), terms.header("term"), msg, ERROR))
     for i in np.flatnonzero(~known & (pid != "")):
         if not bad_msg[i]:
             msg = f"项目编号「{pid[i]}」不在项目台账中"
@@ -330,7 +344,7 @@ def run(book: Book, opts: JobOptions) -> JobResult:
     if book.has_sheet(TABLES["visits"].sheet):
         vt = read_table(book, TABLES["visits"])
         visit_ids = [v for v in vt.df["ticket_id"].dropna()] if len(vt.df) else ()
-    t_out, tp = compute_terms(terms, proj, settings, today)
+    t_out, tp = compute_terms(terms, proj, settings, today, projects)
     result.problems += tp
     t_written = write_columns(book, terms, t_out) if terms.cols else 0
     ends = effective_ends(proj, terms, t_out["end"].to_numpy(dtype="datetime64[D]") if len(t_out) else
