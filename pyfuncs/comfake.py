@@ -59,6 +59,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
 
+from pyfuncs.io.book import col_letter, col_number as _col_number
 from pyfuncs.winstubs import CDispatch, ComError, TimeType, installed, message_box_hooks
 
 MAX_ROWS = 1_048_576
@@ -312,21 +313,6 @@ def _fail(text: str, hresult: int = -2147352567) -> ComError:
 # addresses and Excel's parsing of typed input
 # --------------------------------------------------------------------------------------------------
 Area = tuple[int, int, int, int]  # top, left, bottom, right
-
-
-def col_letter(col: int) -> str:
-    s = ""
-    while col:
-        col, r = divmod(col - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 _CELL = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)$")

@@ -25,15 +25,21 @@ REFRESH_MAX, PLAN_MAX = 1000, 2000
 
 
 def ledger(path: Path, *, seed: int = 4, n_projects: int = 10, n_tickets: int = 80, n_visits: int = 10,
-           names: list[str] | None = None) -> Path:
+           names: list[str] | None = None, problems: list[str] | None = None) -> Path:
     """The built workbook with seeded sample data (typed in: no computed column filled yet);
-    ``names`` replace the first project names."""
+    ``names`` replace the first project names; ``problems`` are what the last visits found (new,
+    unregistered visits: 登记回访 opens a repair ticket for each)."""
     from pyfuncs.demo import fill, sample_data
 
     make_workbook(path)
     data = sample_data(TODAY, seed=seed, n_projects=n_projects, n_tickets=n_tickets, n_visits=n_visits)
     if names:
         data["projects"].loc[data["projects"].index[:len(names)], "name"] = names
+    if problems:
+        v = data["visits"]
+        rows = v.index[-len(problems):]
+        v.loc[rows, "problems"] = problems
+        v.loc[rows, ["registered", "ticket_id", "visit_id"]] = None
     with FileBook.open(path) as book:
         fill(book, data)
         book.save()
@@ -427,20 +433,27 @@ def test_busy_restores_every_setting_when_the_block_raises():
 def test_staff_text_is_never_entered_as_a_formula(tmp_path):
     """Project names that Excel would take as formulas (or numbers) flow into the plan and 统计
     as text; only the jobs' own formulas (the plan's subtotals) are formulas."""
-    p = ledger(tmp_path / "h.xlsm", seed=5, n_projects=12, n_tickets=60, names=HOSTILE)
+    p = ledger(tmp_path / "h.xlsm", seed=5, n_projects=12, n_tickets=60, names=HOSTILE, problems=HOSTILE)
     app, wb = excel(p)
     data = wb.data.sheet("项目台账")
     assert not data.formulas and {data.values[(r, 2)] for r in range(2, 7)} == set(HOSTILE)
     run_counted(app, wb, "plan", today=TODAY, year=2027)
     run_counted(app, wb, "refresh", today=TODAY)
+    # 登记回访 copies what the visits found into new repair tickets (a table write)
+    _, res = run_counted(app, wb, "visits", today=TODAY)
+    assert res.summary, res
+    tickets = wb.data.sheet("报修台账")
+    assert set(HOSTILE) <= set(tickets.values.values()) and not tickets.formulas
     run_counted(app, wb, "report", today=TODAY)
-    for sheet in ("回访计划2027", "统计"):
-        s = wb.data.sheet(sheet)
-        texts = {v for v in s.values.values() if isinstance(v, str)}
-        assert set(HOSTILE) & texts, sheet
-        for key, f in s.formulas.items():
-            assert not any(h in f for h in HOSTILE), (sheet, key, f)
+    stats = {v for v in wb.data.sheet("统计").values.values() if isinstance(v, str)}
+    assert set(HOSTILE) <= stats
     plan = wb.data.sheet("回访计划2027")
+    name_of = {data.values[(r, 1)]: data.values[(r, 2)] for r in range(2, 7)}
+    hits = [(r, name_of[pid]) for (r, c), pid in plan.values.items() if c == 3 and pid in name_of]
+    assert hits and all(plan.values[(r, 4)] == name and (r, 4) not in plan.formulas for r, name in hits)
+    for sheet in ("回访计划2027", "统计", "报修台账"):
+        for key, f in wb.data.sheet(sheet).formulas.items():
+            assert not any(h in f for h in HOSTILE), (sheet, key, f)
     assert any(f.startswith('="') and "COUNTA(" in f for f in plan.formulas.values())  # our subtotals
     # plain text stays plain, without a quote prefix
     assert any(v == "实地" and k not in plan.prefix for k, v in plan.values.items())

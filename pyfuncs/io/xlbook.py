@@ -41,7 +41,7 @@ import decimal
 import sys
 from typing import Any, Iterator
 
-from pyfuncs.io.book import Book, BookError, Formula, Ref, format_ref, parse_ref, to_cell
+from pyfuncs.io.book import Book, BookError, Formula, Ref, col_number, format_ref, parse_ref, to_cell
 
 XL_CALCULATION_MANUAL = -4135
 XL_WAIT = 2
@@ -113,6 +113,21 @@ def python_value(v: Any) -> Any:
     return v
 
 
+def _column_runs(by_col: dict[int, Any]) -> list[list[int]]:
+    """Adjacent columns with equal values, in column order.
+
+    >>> _column_runs({1: "a", 2: "a", 3: "b", 5: "b"})
+    [[1, 2], [3], [5]]
+    """
+    runs: list[list[int]] = []
+    for c in sorted(by_col):
+        if runs and c == runs[-1][-1] + 1 and by_col[c] == by_col[runs[-1][0]]:
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+    return runs
+
+
 class _Unsafe:
     """A cell this book must not rewrite from what it read (an error value)."""
 
@@ -130,8 +145,22 @@ def _address(t: int, l: int, b: int, r: int) -> str:
 
 
 def _parse_address(addr: str) -> list[Ref]:
-    """``"$A$1:$B$2,$D$4"`` → refs (whole rows/columns are not expected here)."""
-    return [parse_ref(part) for part in addr.split(",")]
+    """An address COM gives → refs: ``"$A$1:$B$2,$D$4"``; whole rows (``"$3:$5"``) and columns
+    (``"$A:$C"``) reach the sheet's edge.
+
+    >>> _parse_address("$A$1:$B$2,$D$4"), _parse_address("$3:$5"), _parse_address("$B:$C")
+    ([(1, 1, 2, 2), (4, 4, 4, 4)], [(3, 1, 5, 16384)], [(1, 2, 1048576, 3)])
+    """
+    out = []
+    for part in addr.replace("$", "").split(","):
+        a, _, b = part.partition(":")
+        if a.isdigit():
+            out.append((int(a), 1, int(b or a), 16384))
+        elif a.isalpha():
+            out.append((1, col_number(a), 1048576, col_number(b or a)))
+        else:
+            out.append(parse_ref(part))
+    return out
 
 
 def _com_error(e: BaseException) -> bool:
@@ -429,14 +458,8 @@ class XlBook(Book):
     def _formats(self, sheet: str, top: int, bottom: int, formats: dict[int, str]) -> None:
         """One ``NumberFormat =`` per run of adjacent columns sharing a format."""
         ws = self._sh(sheet)
-        cols = sorted(formats)
-        i = 0
-        while i < len(cols):
-            j = i
-            while j + 1 < len(cols) and cols[j + 1] == cols[j] + 1 and formats[cols[j + 1]] == formats[cols[i]]:
-                j += 1
-            ws.Range(_address(top, cols[i], bottom, cols[j])).NumberFormat = formats[cols[i]]
-            i = j + 1
+        for run in _column_runs(formats):
+            ws.Range(_address(top, run[0], bottom, run[-1])).NumberFormat = formats[run[0]]
 
     def _known(self, sheet: str, row: int, col: int) -> Any:
         """What this book last read from or wrote to the cell; UNSAFE when it does not know."""
@@ -495,20 +518,13 @@ class XlBook(Book):
                 prev = r
             segs.append((start, prev))
             segments[c] = tuple(segs)
-        cols = sorted(by_col)
-        i = 0
-        while i < len(cols):
-            j = i
-            while j + 1 < len(cols) and cols[j + 1] == cols[j] + 1 and segments[cols[j + 1]] == segments[cols[i]]:
-                j += 1
-            group = cols[i:j + 1]
-            for top, bottom in segments[cols[i]]:
+        for group in _column_runs(segments):
+            for top, bottom in segments[group[0]]:
                 block = [[by_col[c][r] if r in by_col[c] else fill.get(c, {}).get(r) for c in group]
                          for r in range(top, bottom + 1)]
                 self._put(sheet, top, group[0], block)
                 if number_formats:
                     self._formats(sheet, top, bottom, {c: number_formats[c] for c in group if number_formats.get(c)})
-            i = j + 1
         self.dirty = True
 
     def _formula_barriers(self, sheet: str, by_col: dict[int, dict[int, Any]], gap_cols: list[int],
