@@ -546,3 +546,49 @@ def test_a_regenerated_sheet_is_cleared_in_place(tmp_path):
     assert wb.Worksheets("乙").CodeName == code and [s.Name for s in wb.Worksheets] == ["甲", "乙"]
     assert data.values == {(1, 1): "新"} and data.merges == [] and data.row_levels == {}
     assert data.col_widths == {}
+
+
+def test_links_dropdowns_conditional_fills_and_charts_of_a_layout():
+    from pyfuncs.layout import ChartSpec, CondFill, Layout, Validation
+
+    lay = Layout("统计")
+    lay.put(1, 1, "月份", "header")
+    lay.put(1, 2, "报修", "header")
+    for m in range(1, 7):
+        lay.put(m + 1, 1, f"{m}月", "cell")
+        lay.put(m + 1, 2, m * 3, "int")
+    lay.put(9, 1, '报修"台账', "link")
+    lay.link(9, 1, "报修台账", "A7")
+    lay.validations.append(Validation("C2:C7", choices=("已回访", "未回访"), prompt="选一个"))
+    lay.cond_fills.append(CondFill("B2:B7", "=B2>10", "FFC7CE"))
+    lay.charts.append(ChartSpec("col", "各月报修", "D2", data=(2, 1, 2, 7), cats=(1, 2, 1, 7)))
+    app = comfake.Application()
+    wb = app.add_workbook("t.xlsm", ["报修台账"])
+    xlbook(wb).put_sheet(lay)
+    data = wb.data.sheet("统计")
+    assert data.formulas[(9, 1)] == '=HYPERLINK("#\'报修台账\'!A7","报修""台账")'
+    assert data.validations == [([(2, 3, 7, 3)], {"Type": 3, "Formula1": "已回访,未回访", "InputMessage": "选一个",
+                                                  "ShowInput": True})]
+    (areas, cond), = data.conditions
+    assert areas == [(2, 2, 7, 2)] and cond["Formula1"] == "=B2>10"
+    assert cond["object"].props["Interior"].props["Color"] == 0xCEC7FF
+    (chart,) = data.charts
+    assert chart["Chart"].props["ChartType"] == 51 and chart["Chart"].props["ChartTitle"].props["Text"] == "各月报修"
+
+
+def test_formula_cells_scattered_between_changes_are_found_area_by_area():
+    """Many separate formula cells in the span of a column: SpecialCells' address would be long,
+    so the areas are asked one by one; none of the formulas is overwritten."""
+    app = comfake.Application()
+    wb = app.add_workbook("t.xlsm", ["表"])
+    ws = wb.Worksheets("表")
+    ws.Range("A1:A400").Value = tuple((f"旧{i}",) for i in range(1, 401))
+    for r in range(3, 400, 6):
+        ws.Range(f"A{r}").Formula = f"=ROW()*{r}"
+    book = xlbook(wb)
+    book.read("表", (1, 1, 400, 1))
+    app.rec.reset()
+    book.write_cells("表", {(r, 1): f"新{r}" for r in range(1, 401, 6)})
+    assert app.rec.members["Range.Areas"] == 1 and app.rec.members["Areas.Next"] == 66  # the formulas among rows 1-397
+    assert all(ws.Range(f"A{r}").Formula == f"=ROW()*{r}" for r in range(3, 400, 6))
+    assert ws.Range("A7").Value == "新7" and ws.Range("A8").Value == "旧8"

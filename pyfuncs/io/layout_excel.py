@@ -332,7 +332,7 @@ def render(ws, lay: Layout, app=None) -> None:
             val.InputMessage = v.prompt
             val.ShowInput = True
     for cf in lay.cond_fills:
-        cond = ws.Range(cf.ref).FormatConditions.Add(2, None, "=" + cf.formula.lstrip("="))  # xlExpression
+        cond = ws.Range(cf.ref).FormatConditions.Add(Type=2, Formula1="=" + cf.formula.lstrip("="))  # xlExpression
         cond.Interior.Color = bgr(cf.fill)
     if lay.freeze and app is not None:
         with contextlib.suppress(Exception):  # a window that cannot be frozen is no reason to fail

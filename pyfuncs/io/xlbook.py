@@ -545,11 +545,16 @@ class XlBook(Book):
                 barriers[c].update(range(top, bottom + 1))
             return
         try:
-            areas = _parse_address(rng.SpecialCells(XL_CELL_TYPE_FORMULAS).Address)
+            found = rng.SpecialCells(XL_CELL_TYPE_FORMULAS)
         except Exception as e:  # noqa: BLE001 - "No cells were found"
             if not _com_error(e):
                 raise
             return
+        addr = found.Address
+        if len(addr) < 250:
+            areas = _parse_address(addr)
+        else:  # a long list of areas may come back cut short: ask area by area
+            areas = [_parse_address(a.Address)[0] for a in found.Areas]
         wanted = set(gap_cols)
         for t, l, b, r in areas:
             for c in range(l, r + 1):
