@@ -86,15 +86,13 @@ def fake_cells(wb, sheet: str) -> dict:
     internal HYPERLINK as the text it shows), values as Excel gives them."""
     data = wb.data.sheet(sheet)
     out = {}
-    ws = comfake.Worksheet(wb._app, wb.data, data)
     for key in set(data.values) | set(data.formulas):
         f = data.formulas.get(key)
         if f is not None:
             m = _LINK.match(f)
             out[key] = m.group(1).replace('""', '"') if m else f
-        else:
+        else:  # what COM's Range.Value gives, without counting it
             out[key] = _norm(comfake.Range(wb._app, wb.data, data, [key * 2])._value_of(key, False))
-    del ws
     return {k: v for k, v in out.items() if v not in (None, "")}
 
 
@@ -592,3 +590,32 @@ def test_formula_cells_scattered_between_changes_are_found_area_by_area():
     assert app.rec.members["Range.Areas"] == 1 and app.rec.members["Areas.Next"] == 66  # the formulas among rows 1-397
     assert all(ws.Range(f"A{r}").Formula == f"=ROW()*{r}" for r in range(3, 400, 6))
     assert ws.Range("A7").Value == "新7" and ws.Range("A8").Value == "旧8"
+
+
+def test_sheet_and_table_primitives_on_excel():
+    """new_sheet (empty or as a copy of a template, at a tab position), delete_sheet, add_table,
+    resize_table, page_setup and column widths: without a single prompt from Excel."""
+    app = comfake.Application()
+    wb = app.add_workbook("t.xlsm", ["甲", "乙"])
+    book = xlbook(wb)
+    book.write("甲", 1, 1, [["项目编号", "项目名称"], ["P1", "一号楼"]])
+    book.add_table("甲", "tblX", (1, 1, 2, 2))
+    book.new_sheet("丙", index=1)
+    book.new_sheet("丁", template="甲")
+    assert book.sheet_names() == ["甲", "丙", "乙", "丁"]
+    assert [s.Name for s in wb.Worksheets] == ["甲", "丙", "乙", "丁"]
+    assert book.read("丁", (1, 1, 2, 2)) == [["项目编号", "项目名称"], ["P1", "一号楼"]]
+    book.new_sheet("丙", template="甲")  # replaces 丙 where it was
+    assert book.sheet_names() == ["甲", "丙", "乙", "丁"] and book.table_ref("丙", "tblX") is None
+    book.delete_sheet("乙")
+    book.delete_sheet("没有这张表")
+    assert book.sheet_names() == ["甲", "丙", "丁"]
+    book.write("甲", 3, 1, [["P2", "二号楼"]])
+    book.resize_table("甲", "TBLX", (1, 1, 3, 2))
+    assert xlbook(wb).table_ref("甲", "tblx") == (1, 1, 3, 2)
+    book.page_setup("甲", landscape=True, repeat_rows="1:1")
+    book.set_column_widths("甲", {1: 12, 2: 30, 3: 12})
+    data = wb.data.sheet("甲")
+    assert data.page_setup["Orientation"] == 2 and data.page_setup["PrintTitleRows"] == "$1:$1"
+    assert data.col_widths == {1: 12.0, 2: 30.0, 3: 12.0}
+    assert app.dialogs == [] and app.state["DisplayAlerts"] is True
