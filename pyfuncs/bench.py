@@ -16,7 +16,11 @@ Figures:
   that has been planned and refreshed once (the daily case), end to end on the file, vs a bare openpyxl load and save of the
   same file (target ≤ 1.3×), and peak memory (target ≤ 4× the bare load and save), twice: what
   Python allocated (tracemalloc, in this process) and the peak resident memory of a fresh process
-  doing each (native libraries such as python-calamine and the imports included).
+  doing each (native libraries such as python-calamine and the imports included);
+- com: COM round trips of refresh (a typed-in ledger the first time, then the next morning) and
+  plan (first, then again over its own sheet) in Excel, counted with the recording fake of Excel's
+  COM objects beneath the real xlwings Windows code (:mod:`pyfuncs.comfake`), against the book
+  of before (xlwings' Range wrappers; target: refresh ≤ 1,000, plan ≤ 2,000, not growing with rows).
 """
 from __future__ import annotations
 
@@ -291,6 +295,225 @@ def bench_jobs(n_projects: int, n_tickets: int, repeat: int = 3) -> list[tuple]:
     return rows
 
 
+# ---- COM round trips of the jobs in Excel ----------------------------------------------------------
+class _LegacyXlBook:
+    """The ribbon's book as it was before issue 10, kept here only as the benchmark's baseline:
+    everything through xlwings' Range wrappers (``sheet.range(...).value = block``, about 118 COM
+    round trips each), scattered cells written run by run, merged areas found cell by cell,
+    generated sheets styled in unions cut at 240 characters and sized row by row."""
+
+    @staticmethod
+    def make(xw_book):
+        import datetime as _dt
+
+        from pyfuncs.io.book import Book, parse_ref, to_cell
+        from pyfuncs.io.xlbook import XlBook
+
+        def excel(v):
+            v = to_cell(v)
+            if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "'") and len(v) > 1:
+                return "'" + v
+            if isinstance(v, _dt.date) and not isinstance(v, _dt.datetime):
+                return _dt.datetime(v.year, v.month, v.day)
+            return v
+
+        class Legacy(XlBook):
+            write_cells = Book.write_cells
+
+            def sheet_names(self):
+                return [s.name for s in self.xb.sheets]
+
+            def has_sheet(self, name):
+                return name in self.sheet_names()
+
+            def _sh(self, sheet):
+                return self.xb.sheets[sheet]
+
+            def extent(self, sheet):
+                sh = self._sh(sheet)
+                last = sh.used_range.last_cell
+                if last.row == 1 and last.column == 1 and sh.range("A1").value is None:
+                    return (0, 0)
+                return (last.row, last.column)
+
+            def read(self, sheet, ref):
+                t, l, b, r = ref
+                if b < t or r < l:
+                    return []
+                vals = self._sh(sheet).range((t, l), (b, r)).options(ndim=2, empty=None).value
+                return [[v.date() if isinstance(v, _dt.datetime) and v.time() == _dt.time() else
+                         (int(v) if isinstance(v, float) and v.is_integer() else v) for v in row] for row in vals]
+
+            def table_ref(self, sheet, name):
+                for t in self._sh(sheet).tables:
+                    if t.name.lower() == name.lower():
+                        return parse_ref(t.range.address)
+                return None
+
+            def merged(self, sheet):
+                sh = self._sh(sheet)
+                last_row, last_col = self.extent(sheet)
+                out, stack = set(), [(1, 1, last_row, last_col)] if last_row else []
+                while stack:
+                    t, l, b, r = stack.pop()
+                    flag = sh.range((t, l), (b, r)).api.MergeCells
+                    if flag is False:
+                        continue
+                    if t == b and l == r:
+                        a = sh.range((t, l)).merge_area
+                        out.add((a.row, a.column, a.last_cell.row, a.last_cell.column))
+                        continue
+                    if b - t >= r - l:
+                        m = (t + b) // 2
+                        stack += [(t, l, m, r), (m + 1, l, b, r)]
+                    else:
+                        m = (l + r) // 2
+                        stack += [(t, l, b, m), (t, m + 1, b, r)]
+                return sorted(out)
+
+            def write(self, sheet, top, left, rows, number_formats=None):
+                if not rows:
+                    return
+                sh = self._sh(sheet)
+                width = max(len(r) for r in rows)
+                block = [[excel(v) for v in r] + [None] * (width - len(r)) for r in rows]
+                sh.range((top, left), (top + len(block) - 1, left + width - 1)).value = block
+                for j, fmt in enumerate(number_formats or []):
+                    if fmt:
+                        sh.range((top, left + j), (top + len(block) - 1, left + j)).number_format = fmt
+
+            def resize_table(self, sheet, name, ref):
+                sh = self._sh(sheet)
+                for t in sh.tables:
+                    if t.name.lower() == name.lower():
+                        t.resize(sh.range((ref[0], ref[1]), (ref[2], ref[3])))
+
+            def set_status(self, text):
+                self.xb.app.status_bar = text if text else False
+
+            def put_sheet(self, lay, *, after=None):
+                _legacy_render(self.xb, lay, after)
+
+        return Legacy(xw_book)
+
+
+def _legacy_render(xw_book, lay, after) -> None:
+    """The old render_xlwings, for the baseline: values in one block, one union per 240 characters
+    of each style's cells with every attribute set, merges one by one, one call per width and per
+    row height, outline per run, page setup property by property."""
+    from pyfuncs.io.book import col_letter
+    from pyfuncs.layout import STYLES
+
+    sheets = xw_book.sheets
+    names = [s.name for s in sheets]
+    if lay.name in names:
+        ws = sheets[lay.name]
+        ws.clear()
+    else:
+        ws = sheets.add(lay.name, after=sheets[names.index(after) if after in names else len(names) - 1])
+    grid = [[None] * lay.max_col for _ in range(lay.max_row)]
+    for (r, c), (v, _st) in lay.cells.items():
+        grid[r - 1][c - 1] = v
+    ws.range((1, 1), (lay.max_row, lay.max_col)).value = grid
+    by_style: dict[str, list[str]] = {}
+    for (r, c), (_v, st) in lay.cells.items():
+        by_style.setdefault(st, []).append(f"{col_letter(c)}{r}")
+    for st, addrs in by_style.items():
+        s = STYLES.get(st, {})
+        chunk: list[str] = []
+        for a in addrs + [None]:
+            if a is not None and sum(len(x) + 1 for x in chunk) + len(a) <= 240:
+                chunk.append(a)
+                continue
+            rng = ws.api.Range(",".join(chunk))
+            rng.Font.Size = s.get("size", 11)
+            rng.Font.Bold = s.get("bold", False)
+            rng.Font.Italic = s.get("italic", False)
+            rng.HorizontalAlignment = 1
+            rng.VerticalAlignment = -4108
+            rng.WrapText = bool(s.get("wrap"))
+            if s.get("fill"):
+                rng.Interior.Color = 0xF2F2F2
+            if s.get("border"):
+                rng.Borders.LineStyle = 1
+            if s.get("format"):
+                rng.NumberFormat = s["format"]
+            chunk = [a] if a is not None else []
+    for r1, c1, r2, c2 in lay.merges:
+        ws.api.Range(f"{col_letter(c1)}{r1}:{col_letter(c2)}{r2}").Merge()
+    for c, w in lay.widths.items():
+        ws.range((1, c)).column_width = w
+    for r, h in lay.heights.items():
+        ws.range((r, 1)).row_height = h
+    rows = sorted(r for r, lv in lay.outline.items() if lv >= 1)
+    start = prev = rows[0] if rows else None
+    for r in rows[1:] + [None]:
+        if r is not None and r == prev + 1:
+            prev = r
+            continue
+        ws.api.Rows(f"{start}:{prev}").Group()
+        start = prev = r
+    ps = ws.api.PageSetup
+    ps.PaperSize, ps.Orientation, ps.Zoom, ps.FitToPagesWide, ps.FitToPagesTall = 9, 2, False, 1, False
+    ps.LeftMargin, ps.RightMargin, ps.TopMargin, ps.BottomMargin = 36, 36, 43, 43
+    ps.CenterHorizontally = True
+    ps.PrintTitleRows = "$" + lay.print_title_rows.replace(":", ":$") if lay.print_title_rows else ""
+    ps.CenterFooter = lay.footer or ""
+
+
+def com_round_trips(path: Path, book_of: Callable, today: dt.date, busy: bool = True) -> dict[str, int]:
+    """COM round trips of the ribbon's jobs on ``path`` loaded into the recording fake of Excel
+    (:mod:`pyfuncs.comfake`), beneath the real xlwings Windows code: refresh of the typed-in ledger
+    (the first time), refresh the next morning, plan, and plan again (which reads the plan).
+    ``busy``: with Excel's screen updating, events and calculation off, as the ribbon runs them."""
+    import contextlib
+    import importlib
+
+    from pyfuncs import comfake
+    from pyfuncs.jobs import JobOptions
+
+    app = comfake.Application()
+    wb = app.open(path)
+    out = {}
+    for label, job, opts in (("first", "refresh", JobOptions(today=today)),
+                             ("morning", "refresh", JobOptions(today=today + dt.timedelta(days=1))),
+                             ("plan", "plan", JobOptions(today=today, year=today.year + 1)),
+                             ("plan again", "plan", JobOptions(today=today, year=today.year + 1))):
+        book = book_of(comfake.xlwings_book(wb))
+        app.rec.reset()
+        with book.busy() if busy else contextlib.nullcontext():
+            importlib.import_module(f"pyfuncs.jobs.{job}").run(book, opts)
+        out[label] = app.rec.calls
+    return out
+
+
+def bench_com(n_projects: int, n_tickets: int, baseline: bool = True) -> list[tuple]:
+    """COM round trips in Excel (counted, not timed) against the xlwings-Range book of before."""
+    from pyfuncs.io.xlbook import XlBook
+
+    today = dt.date(2026, 11, 21)
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(d) / "com.xlsm"
+        make_workbook(src, n_projects, n_tickets, today)
+        ours = com_round_trips(src, XlBook, today)
+        base = com_round_trips(src, _LegacyXlBook.make, today, busy=False) if baseline else {}
+    size = f"{n_projects:,} 个项目、{n_tickets:,} 张报修单"
+    rows = []
+    for key, label, target in (("first", "refresh 首次（新录入的台账）", "≤ 1,000"),
+                               ("morning", "refresh 次日早晨", "≤ 1,000"),
+                               ("plan", "plan", "≤ 2,000"), ("plan again", "plan 再次（读取已有计划表）", "≤ 2,000")):
+        b = base.get(key, float("nan"))
+        rows.append((f"Excel 中 {label}（{size}）：COM 往返次数", ours[key], b, ours[key] / b, target))
+    return rows
+
+
+def com_table(rows: list[tuple]) -> str:
+    out = ["| 项目 | 本实现 | 旧实现（xlwings Range） | 比值 | 目标 |", "|---|---:|---:|---:|---|"]
+    for label, ours, base, ratio, target in rows:
+        out.append(f"| {label} | {ours:,} | {base:,.0f} | {ratio:.4f} | {target} |")
+    return "\n".join(out)
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -319,11 +542,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tickets", type=int, default=20000)
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to check the script runs")
     ap.add_argument("--callbacks", type=int, default=2000, help="projects for the AC_CALLBACKS figure")
-    ap.add_argument("--only", choices=["core", "udfs", "callbacks", "jobs"], action="append")
+    ap.add_argument("--only", choices=["core", "udfs", "callbacks", "jobs", "com"], action="append")
     a = ap.parse_args(argv)
     if a.quick:
         a.rows, a.udf_rows, a.projects, a.tickets, a.callbacks = 2000, 2000, 20, 200, 20
-    only = set(a.only or ["core", "udfs", "callbacks", "jobs"])
+    only = set(a.only or ["core", "udfs", "callbacks", "jobs", "com"])
     rows: list[tuple] = []
     if "core" in only:
         rows += bench_core(a.rows)
@@ -335,6 +558,9 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_jobs(a.projects, a.tickets)
     print(f"机器：{machine()}；时间单位：秒（内存：MiB；UDF：微秒/行；AC_CALLBACKS：毫秒/次）")
     print(table(rows))
+    if "com" in only:
+        print("\nExcel 中的作业：COM 往返次数（计数，不计时；Excel 冻结的时间与之成正比）")
+        print(com_table(bench_com(a.projects, a.tickets)))
     return 0
 
 

@@ -2,8 +2,8 @@
 
 In Excel, "Import Functions" runs ``xlwings.udfs.import_udfs``, which writes one VBA wrapper per
 ``@xw.func`` with ``xlwings.udfs.generate_vba_wrapper`` and imports it through COM. The build does
-the same without Excel: it imports ``xlwings.udfs`` behind stand-in ``pythoncom`` / ``pywintypes``
-/ ``win32com`` modules (the generator itself never touches COM), runs the UDF module once more with
+the same without Excel: it imports ``xlwings.udfs`` behind the stand-in pywin32 modules of
+:mod:`pyfuncs.winstubs` (the generator itself never touches COM), runs the UDF module once more with
 ``xlwings.func`` & co. patched to the real ``xlfunc``/``xlarg``/``xlret`` decorators (on Linux
 ``xw.func`` is a no-op that leaves no ``__xlfunc__`` behind), and writes the same header lines
 ``import_udfs`` writes. Everything is undone afterwards: no stand-in stays in ``sys.modules``,
@@ -50,41 +50,6 @@ _HEADER = (
 _DECORATORS = {"func": "xlfunc", "arg": "xlarg", "ret": "xlret", "sub": "xlsub", "script": "xlsub"}
 
 
-class _ComError(Exception):
-    """Stand-in for ``pywintypes.com_error``."""
-
-
-def _stub_modules() -> dict[str, types.ModuleType]:
-    """Minimal stand-ins for the pywin32 modules ``xlwings.udfs`` imports at module level."""
-
-    def noop(*_a, **_k):
-        return None
-
-    pythoncom = types.ModuleType("pythoncom")
-    pythoncom.CoInitialize = noop
-    pythoncom.CoUninitialize = noop
-    pythoncom.CoMarshalInterThreadInterfaceInStream = noop
-    pythoncom.CoGetInterfaceAndReleaseStream = noop
-    pythoncom.IID_IDispatch = None
-    pythoncom.com_error = _ComError
-    pywintypes = types.ModuleType("pywintypes")
-    pywintypes.com_error = _ComError
-    win32com = types.ModuleType("win32com")
-    win32com.__path__ = []  # a package, so "win32com.client" resolves
-    client = types.ModuleType("win32com.client")
-    client.Dispatch = noop
-    client.DispatchEx = noop
-    win32com.client = client
-    win32api = types.ModuleType("win32api")
-    return {
-        "pythoncom": pythoncom,
-        "pywintypes": pywintypes,
-        "win32com": win32com,
-        "win32com.client": client,
-        "win32api": win32api,
-    }
-
-
 @contextlib.contextmanager
 def xlwings_udfs_module() -> Iterator[types.ModuleType]:
     """``xlwings.udfs`` importable on any OS, with ``xlwings.func``/``arg``/``ret``/``sub`` real.
@@ -93,31 +58,27 @@ def xlwings_udfs_module() -> Iterator[types.ModuleType]:
     """
     import xlwings
 
-    added: list[str] = []
-    for name, module in _stub_modules().items():
-        if name not in sys.modules:
-            sys.modules[name] = module
-            added.append(name)
+    from pyfuncs.winstubs import installed
+
     had_udfs = "xlwings.udfs" in sys.modules
     saved = {name: getattr(xlwings, name, None) for name in _DECORATORS}
-    try:
-        udfs = importlib.import_module("xlwings.udfs")
-        for name, real in _DECORATORS.items():
-            setattr(xlwings, name, getattr(udfs, real))
-        yield udfs
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                if hasattr(xlwings, name):
-                    delattr(xlwings, name)
-            else:
-                setattr(xlwings, name, value)
-        if not had_udfs:
-            sys.modules.pop("xlwings.udfs", None)
-            if getattr(xlwings, "udfs", None) is not None and "udfs" in vars(xlwings):
-                delattr(xlwings, "udfs")
-        for name in added:
-            sys.modules.pop(name, None)
+    with installed():
+        try:
+            udfs = importlib.import_module("xlwings.udfs")
+            for name, real in _DECORATORS.items():
+                setattr(xlwings, name, getattr(udfs, real))
+            yield udfs
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    if hasattr(xlwings, name):
+                        delattr(xlwings, name)
+                else:
+                    setattr(xlwings, name, value)
+            if not had_udfs:
+                sys.modules.pop("xlwings.udfs", None)
+                if getattr(xlwings, "udfs", None) is not None and "udfs" in vars(xlwings):
+                    delattr(xlwings, "udfs")
 
 
 def _load_decorated(module_name: str) -> types.ModuleType:

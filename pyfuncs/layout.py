@@ -123,6 +123,9 @@ class Layout:
     cond_fills: list[CondFill] = field(default_factory=list)
     print_area: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)  # what a job wants to report about the layout
+    #: rows whose height :func:`fit_row_heights` estimated from wrapped text (live Excel re-fits
+    #: those itself, exactly, where no merged cell is involved)
+    fitted_rows: set[int] = field(default_factory=set)
 
     def put(self, row: int, col: int, value: Any, style: str = "plain") -> None:
         self.cells[(row, col)] = (value, style)
@@ -181,3 +184,4 @@ def fit_row_heights(lay: Layout, rows: list[int] | None = None, line: float = 14
             h = round(line * n + 3, 1) if n > 1 else None
             if h and h > lay.heights.get(r, 0):
                 lay.heights[r] = h
+                lay.fitted_rows.add(r)

@@ -4,15 +4,27 @@ Each is a few lines: wrap ``xw.Book.caller()`` in :class:`~pyfuncs.io.xlbook.XlB
 of the same name (the very code ``aftercare <job> FILE`` runs), and tell staff what happened in a
 message box. Problems beyond the first few are listed on the 检查结果 sheet. Nothing here is
 logic: it is all in ``pyfuncs.jobs``.
+
+While a job runs, Excel's screen updating, events and alerts are off and calculation is manual
+(:meth:`~pyfuncs.io.xlbook.XlBook.busy`); the status bar shows the job's steps. All of it is
+restored when the job ends, also when it fails. A failure ends in one Chinese message box that
+says what happened and where the details are: the traceback goes to a log file
+(:func:`log_path`), never to staff as a Python traceback, and nothing escapes to xlwings (which
+would show a second box with the traceback).
 """
 from __future__ import annotations
 
 import datetime as dt
 import importlib
+import os
+import traceback
+from pathlib import Path
 from typing import Any
 
 TITLE = "回访保修"
 SHOWN = 12
+#: the log keeps about this many bytes (one older file beside it, ``aftercare.log.1``)
+LOG_BYTES = 1_000_000
 
 
 def _book():
@@ -23,9 +35,10 @@ def _book():
     return XlBook(xw.Book.caller())
 
 
-def _alert(book, text: str) -> None:
+def _alert(book, text: str, mode: str = "info") -> None:
+    """A message box over Excel (``mode``: "info", or "critical" for a failure)."""
     try:
-        book.xb.app.alert(text, title=TITLE)
+        book.xb.app.alert(text, title=TITLE, mode=mode)
     except Exception:  # noqa: BLE001 - alert is not available everywhere (e.g. some Mac setups)
         book.set_status(text.splitlines()[0] if text else None)
 
@@ -45,8 +58,74 @@ def message_text(result, listed_on_sheet: bool = False) -> str:
     return "\n".join(lines) or "完成。"
 
 
+def log_path() -> Path:
+    """Where failures are logged: ``%LOCALAPPDATA%\\aftercare\\aftercare.log`` on Windows
+    (``~/.aftercare/aftercare.log`` elsewhere; ``AFTERCARE_LOG_DIR`` overrides the folder). Per
+    user and always writable, unlike the workbook's folder (a share, a read-only or a synced
+    folder); the message box names it, so staff can send it on."""
+    folder = os.environ.get("AFTERCARE_LOG_DIR")
+    if not folder:
+        local = os.environ.get("LOCALAPPDATA")
+        folder = str(Path(local) / "aftercare") if local else str(Path.home() / ".aftercare")
+    return Path(folder) / "aftercare.log"
+
+
+def log_failure(job: str, book, error: BaseException) -> Path | None:
+    """Append the failure (time, job, workbook, versions, traceback) to :func:`log_path`;
+    returns the file, or None when it cannot be written."""
+    import platform
+    import sys
+
+    path = log_path()
+    try:
+        where = book.wb.FullName
+    except Exception:  # noqa: BLE001 - the log must not fail because Excel does
+        where = "?"
+    try:
+        from pyfuncs import __version__ as ours
+    except ImportError:  # pragma: no cover
+        ours = "?"
+    try:
+        import xlwings
+
+        theirs = xlwings.__version__
+    except Exception:  # noqa: BLE001
+        theirs = "?"
+    text = (f"==== {dt.datetime.now():%Y-%m-%d %H:%M:%S} 作业 {job} 失败\n"
+            f"工作簿：{where}\n"
+            f"aftercare {ours}，xlwings {theirs}，Python {platform.python_version()}，{sys.platform}\n"
+            + "".join(traceback.format_exception(type(error), error, error.__traceback__)) + "\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and path.stat().st_size > LOG_BYTES:
+            path.replace(path.with_name(path.name + ".1"))
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text)
+        return path
+    except OSError:
+        return None
+
+
+def failure_text(job: str, error: BaseException, log: Path | None) -> str:
+    """The message box for a job that failed (Chinese): what failed, what to do, where the
+    details are."""
+    from pyfuncs.jobs import RIBBON_JOBS
+
+    label = next((k for k, v in RIBBON_JOBS.items() if v == job), job)
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    lines = [f"「{label}」没有完成：程序出错（{type(error).__name__}{'：' + detail if detail else ''}）。",
+             "工作簿可能已被改动了一部分。Excel 无法撤销宏所做的修改：如需回到原样，请关闭工作簿且不保存，"
+             "然后重新打开再试。"]
+    if log is not None:
+        lines.append(f"错误详情已记录在：{log}\n请把这个文件发给维护人员。")
+    else:
+        lines.append("错误详情无法写入日志文件，请截图此窗口发给维护人员。")
+    return "\n".join(lines)
+
+
 def run(job: str, **options: Any):
-    """Run job ``job`` on the calling workbook and show the outcome; returns the JobResult."""
+    """Run job ``job`` on the calling workbook and show the outcome; returns the JobResult
+    (None when the job was refused or failed: staff then saw why in a message box)."""
     from pyfuncs.io.book import BookError
     from pyfuncs.jobs import JobOptions
 
@@ -54,23 +133,22 @@ def run(job: str, **options: Any):
     today = dt.date.today()
     opts = JobOptions(today=today, year=options.pop("year", None) or today.year,
                       selection=options.pop("selection", []), extra=options)
+    result = None
     try:
-        result = importlib.import_module(f"pyfuncs.jobs.{job}").run(book, opts)
-    except BookError as e:
-        _alert(book, str(e))
-        return None
-    except Exception as e:  # noqa: BLE001 - staff see a message, the traceback goes to xlwings' log
-        _alert(book, f"程序出错，工作簿可能只更新了一部分，请检查后重试或撤销：\n{type(e).__name__}: {e}")
-        raise
-    finally:
-        book.set_status(None)
-    if job != "check" and len(result.problems) > SHOWN:
-        from pyfuncs.jobs.check import write_result_sheet
+        with book.busy():
+            result = importlib.import_module(f"pyfuncs.jobs.{job}").run(book, opts)
+            listed = job == "check"
+            if job != "check" and len(result.problems) > SHOWN:
+                from pyfuncs.jobs.check import write_result_sheet
 
-        write_result_sheet(book, result.problems, today)
-        _alert(book, message_text(result, listed_on_sheet=True))
-    else:
-        _alert(book, message_text(result, listed_on_sheet=job == "check"))
+                write_result_sheet(book, result.problems, today)
+                listed = True
+        text, mode = message_text(result, listed_on_sheet=listed), "info"
+    except BookError as e:
+        result, text, mode = None, str(e), "critical"
+    except Exception as e:  # noqa: BLE001 - staff get a message; the traceback goes to the log
+        result, text, mode = None, failure_text(job, e, log_failure(job, book, e)), "critical"
+    _alert(book, text, mode)
     return result
 
 

@@ -6,7 +6,7 @@ from pyfuncs import bench
 
 def test_bench_prints_every_figure(capsys):
     assert bench.main(["--rows", "500", "--udf-rows", "300", "--callbacks", "10", "--projects", "4", "--tickets", "12"]) == 0
-    out = capsys.readouterr().out
+    out, _, com = capsys.readouterr().out.partition("Excel 中的作业")
     lines = [line for line in out.splitlines() if line.startswith("| ") and "---" not in line][1:]
     # per job: time, Python memory and (where the platform reports it) a child process's peak RSS
     per_job = 3 if importlib.util.find_spec("resource") else 2
@@ -16,3 +16,10 @@ def test_bench_prints_every_figure(capsys):
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert float(cells[1]) >= 0 and float(cells[2]) >= 0 and float(cells[3]) > 0, line  # tiny sizes round to 0.000 s
     assert "机器" in out
+    # COM round trips in Excel: counted (whole numbers), ours and the old xlwings-Range book's
+    com_lines = [line for line in com.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(com_lines) == 4
+    for line in com_lines:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        ours, base = int(cells[1].replace(",", "")), int(cells[2].replace(",", ""))
+        assert 0 < ours < base, line

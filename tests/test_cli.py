@@ -124,37 +124,6 @@ def test_forms_options_become_job_selection():
     assert opts.extra == {"out": "out", "strict": True}  # strict: an item that names nothing writes nothing
 
 
-def test_ribbon_macros_run_the_jobs_and_show_problems(tmp_path, monkeypatch):
-    """pyfuncs.macros.<job>() on a fake xlwings book: the same job runs, staff get a message, and a
-    long problem list goes to the 检查结果 sheet."""
-    import datetime as dt
-
-    import pyfuncs.macros as macros
-    from pyfuncs.demo import fill, sample_data
-    from pyfuncs.io.filebook import FileBook
-    from pyfuncs.io.xlbook import XlBook
-    from test_io import _FakeXwBook
-
-    p = make_workbook(tmp_path / "m.xlsm")
-    with FileBook.open(p) as book:
-        fill(book, sample_data(dt.date(2026, 11, 21), seed=2, n_projects=8, n_tickets=60, n_visits=5))
-        book.save()
-    fake = _FakeXwBook(p)
-    shown = []
-    monkeypatch.setattr(macros, "_book", lambda: XlBook(fake))
-    monkeypatch.setattr(macros, "_alert", lambda book, text: shown.append(text))
-    result = macros.refresh()
-    assert result.job == "refresh" and "刷新完成" in shown[-1]
-    assert any(s.name == "报修台账" for s in fake.sheets)
-    result = macros.check()
-    assert result.job == "check" and "数据检查完成" in shown[-1]
-    sheet = fake.sheets["检查结果"]
-    assert sheet.cells[(2, 5)] == "问题" and "错误" in sheet.cells[(1, 1)]
-    assert fake.app.status_bar in (False, None)
-    text = macros.message_text(result)
-    assert "问题" in text and "第" in text
-
-
 def test_configure_command_fills_xlwings_conf(tmp_path, capsys):
     p = make_workbook(tmp_path / "c.xlsm")
     assert main(["configure", str(p), "--json", "--interpreter", "/usr/bin/python3"]) == 0

@@ -181,37 +181,6 @@ def test_rerun_keeps_staff_data_and_is_idempotent(book):
     assert after == before
 
 
-def test_xlwings_renderer_runs_against_a_fake_excel():
-    """No Excel here: a stand-in records the calls, so the live-Excel path at least executes."""
-    from unittest.mock import MagicMock
-
-    from pyfuncs.io.layout_excel import render_xlwings
-
-    class Sheets(list):
-        def __getitem__(self, k):
-            return next(s for s in self if s.name == k) if isinstance(k, str) else list.__getitem__(self, k)
-
-        def add(self, name, before=None, after=None):
-            s = MagicMock()
-            s.name = name
-            s.charts = []
-            self.append(s)
-            return s
-
-    book = MagicMock()
-    book.sheets = Sheets()
-    book.sheets.add("回访记录")
-    fresh = build_plan(_visits([("2026-03-02", "P1"), ("2026-05-15", "P2")]), _projects())
-    lay = plan.plan_layout(merge_plan(fresh, None), 2026, TODAY)
-    render_xlwings(book, lay)
-    ws = book.sheets["回访计划2026"]
-    grid = ws.range.return_value.value
-    assert grid[0][0] == "2026年度工程回访计划表" and grid[3][1] == D(2026, 3, 2)
-    assert grid[3][6] == "'1"  # phone numbers stay text
-    ws.api.Rows.assert_any_call("4:4")  # month groups
-    assert ws.api.PageSetup.PrintTitleRows == "$3:$3" and ws.api.PageSetup.Orientation == 2
-
-
 def test_rerun_keeps_columns_staff_added_to_the_plan(book):
     wb, ws, hdr, rows, col = _planned(book)
     mine = len(hdr) + 2  # one empty column, then staff's own

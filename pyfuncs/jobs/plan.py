@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from pyfuncs.core.parts import PART_LABELS
-from pyfuncs.io.book import col_letter
+from pyfuncs.io.book import Formula, col_letter
 from pyfuncs.jobs._common import as_date, cell_text, is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
 from pyfuncs.layout import Layout, fit_row_heights
@@ -248,7 +248,7 @@ def _excel_text(template: str, **parts: str) -> str:
         out.append(parts[m.group(1)])
         pos = m.end()
     out.append('"' + template[pos:].replace('"', '""') + '"')
-    return "=" + "&".join(x for x in out if x != '""')
+    return Formula("=" + "&".join(x for x in out if x != '""'))  # a formula: a plain str is text
 
 
 def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, str] | None = None,
