@@ -12,10 +12,11 @@ import pytest
 
 from _io_fixtures import make_workbook
 from pyfuncs import comfake
-from pyfuncs.io.book import Formula
+from pyfuncs.io.book import Formula, col_letter
 from pyfuncs.io.filebook import FileBook
 from pyfuncs.io.xlbook import XlBook
 from pyfuncs.jobs import JobOptions
+from pyfuncs.schema import plan_table
 
 D = dt.date
 TODAY = D(2026, 11, 21)
@@ -512,8 +513,9 @@ def test_the_plan_sheet_renders_in_excel_with_its_print_setup():
     assert data.page_setup["FitToPagesWide"] == 1 and app.state["PrintCommunication"] is True
     assert data.freeze == (3, 0)
     assert ws.Range("A3").Font.Bold is True and ws.Range("A3").Interior.Color == 0xF2E1D9
-    assert ws.Range("A3:N4").Borders.LineStyle == 1 and ws.Range("A1").Borders.LineStyle == -4142
-    assert ws.Range("B4").NumberFormat == "yyyy-mm-dd" and ws.Range("A1").MergeArea.Address == "$A$1:$N$1"
+    last = col_letter(len(plan_table(2026).columns))  # the title spans the plan's columns
+    assert ws.Range(f"A3:{last}4").Borders.LineStyle == 1 and ws.Range("A1").Borders.LineStyle == -4142
+    assert ws.Range("B4").NumberFormat == "yyyy-mm-dd" and ws.Range("A1").MergeArea.Address == f"$A$1:${last}$1"
     # the wrapped parts row is fitted by Excel itself; the title and header keep their heights
     assert lay.fitted_rows == {6} and data.autofit == [("rows", [(6, 1, 6, comfake.MAX_COLS)])]
     assert data.row_heights == {1: 30.0, 3: 20.0}
