@@ -157,7 +157,12 @@ def repair_fields(ticket: dict[str, Any], project: dict[str, Any], settings) -> 
     # the ticket's own 联系电话 wins over the project's; 验收日期 prints in 用户签认
     f["phone"] = ticket.get("phone") if not is_blank(ticket.get("phone")) else project.get("phone")
     f["accepted"] = ticket.get("accepted")
-    f["clock_days"] = settings.clock_days
+    if is_blank(f.get("discipline")) and not is_blank(f.get("part")):
+        from pyfuncs.core.parts import PART_DISCIPLINE
+
+        f["discipline"] = PART_DISCIPLINE.get(str(f["part"]).strip())
+    agreed = project.get("dispatch_days")
+    f["clock_days"] = settings.clock_days if is_blank(agreed) else int(agreed)  # the contract's, if agreed
     f["cost"] = ticket.get("cost")
     return f
 
@@ -323,8 +328,9 @@ def run(book, opts: JobOptions) -> JobResult:
             t = hit.iloc[0].to_dict()
             p = proj.get(show(t["project_id"]), {"project_id": t["project_id"]})
             if is_blank(t.get("due")) and not is_blank(t.get("notice")):
+                agreed = p.get("dispatch_days")
                 due, _ = repair_due(np.array([t["notice"]], dtype="datetime64[D]"), [t.get("urgency")], None,
-                                    settings, calendar)
+                                    settings, calendar, [None if is_blank(agreed) else agreed])
                 t["due"] = due[0]
             if is_blank(t.get("in_warranty")) and not is_blank(t.get("notice")):
                 ends = terms[(terms["project_id"] == show(t["project_id"])) & (terms["part"] == t.get("part"))]["end"]
