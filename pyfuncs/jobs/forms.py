@@ -205,7 +205,6 @@ def run(book, opts: JobOptions) -> JobResult:
     from pyfuncs.core.clock import payer, repair_due
     from pyfuncs.jobs._common import settings_and_calendar, terms_with_ends
     from pyfuncs.jobs.plan import read_plan
-    from pyfuncs.jobs.report import CLOSED_STATES
     from pyfuncs.schema import TABLES
     from pyfuncs.core.parts import PART_LABELS
 
@@ -223,7 +222,16 @@ def run(book, opts: JobOptions) -> JobResult:
         if not is_blank(p["project_id"]) and p["project_id"] not in proj:
             proj[str(p["project_id"]).strip()] = p.to_dict()
     repairs = frames["repairs"].df
-    open_mask = repairs["done"].isna() & ~repairs["state"].map(lambda s: show(s) in CLOSED_STATES)
+    # open as the ledger counts it (the core's one definition: no 完成/验收日期, 状态 not closed)
+    from pyfuncs.core.clock import ticket_clock
+
+    def _days(key):
+        return repairs[key].to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
+
+    open_mask = pd.Series(ticket_clock(_days("notice"), None, arrivals=_days("arrival"), done=_days("done"),
+                                       accepted=_days("accepted"), signed=repairs["signed"].to_numpy(dtype=object),
+                                       states=repairs["state"].to_numpy(dtype=object), as_of=opts.today).open,
+                          index=repairs.index) if len(repairs) else pd.Series(dtype=bool)
 
     def open_tickets(pid: str) -> list[str]:
         sel = repairs[(repairs["project_id"] == pid) & open_mask]

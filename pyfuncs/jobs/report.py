@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pyfuncs.core.clock import CLOSED_STATES  # noqa: F401 - the forms job reads it from here
 from pyfuncs.core.parts import DISCIPLINES, PART_LABELS
 from pyfuncs.jobs import JobOptions, JobResult, Problem
 from pyfuncs.layout import ChartSpec, Layout, fit_row_heights
@@ -293,7 +292,7 @@ def report_layout(rep: Report) -> Layout:
           [(t.tier, t.count, t.cumulative) for t in rep.tier_counts.itertuples()], ["center", "int", "int"])
     r += 1
     if len(rep.expiring):
-        table(["剩余天数", "项目编号", "项目名称", "保修部位", "到期日期", "剩余天数"],
+        table(["分档", "项目编号", "项目名称", "保修部位", "到期日期", "剩余天数"],
               rep.expiring.itertuples(index=False), ["center", "center", "cell", "cell", "date", "int"])
     else:
         lay.put(r, 1, f"{rep.tiers[-1]}天内没有到期的保修部位。", "note")
@@ -341,6 +340,7 @@ def report_layout(rep: Report) -> Layout:
         r += 1
     r += 1
     lay.put(r, 1, "回访发现的问题按专业（次）", "label")
+    lay.merge(r, 1, r, 2)
     r += 1
     if len(rep.visit_problems):
         table(["专业", "发现问题的回访"], [(x.discipline, x.count) for x in rep.visit_problems.itertuples()],
