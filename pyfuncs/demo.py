@@ -88,10 +88,10 @@ VISIT_NOTHING = [None, "无", "未发现问题", "没有问题", "使用正常",
                  "暂未发现问题"]
 # who goes to repair: the company's own maintenance team or a subcontractor of the discipline
 CONTRACTORS = {
-    "土建": ["本公司维修班", "{c}宏达防水工程有限公司", "{c}建安土建劳务有限公司"],
-    "机电": ["本公司机电维修班", "{c}恒通机电安装有限公司"],
-    "安装": ["本公司维修班", "{c}恒通机电安装有限公司", "{c}顺达电梯工程有限公司"],
-    "装饰": ["{c}美居装饰工程有限公司", "本公司维修班"],
+    "土建": ["本公司维修班", "宏达防水工程有限公司", "建安劳务有限公司"],
+    "机电": ["本公司机电维修班", "恒通机电安装有限公司"],
+    "安装": ["本公司维修班", "恒通机电安装有限公司", "顺达电梯工程有限公司"],
+    "装饰": ["美居装饰工程有限公司", "本公司维修班"],
     "其他": ["本公司维修班"],
 }
 
@@ -203,6 +203,7 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
     size_w = {"大型": 3.0, "中型": 1.6, "小型": 0.7}
     weights = [size_w[p["size"]] * min(1.0, max(0.15, (today - p["accepted"]).days / 700)) for p in projects]
     places_of: dict[tuple[str, str], list[str]] = {}
+    crews: dict[str, list[str]] = {}  # 维修单位 → its few repairers (the same people go again and again)
     tickets = []
     for i in range(n_tickets):
         p = rng.choices(projects, weights=weights)[0]
@@ -255,8 +256,10 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
                     signed = "是" if rng.random() < 0.97 else None  # a few 验收日期 without the signature
         contractor = repairer = None
         if arrival is not None:
-            contractor = rng.choice(CONTRACTORS[PART_DISCIPLINE[part]]).format(c=p["city"])
-            repairer = _name(rng)
+            contractor = rng.choice(CONTRACTORS[PART_DISCIPLINE[part]])
+            if contractor not in crews:
+                crews[contractor] = [_name(rng) for _ in range(rng.randint(2, 4))]
+            repairer = rng.choice(crews[contractor])
         cost = None
         if done is not None and rng.random() < 0.6:
             cost = round(rng.choice([300, 500, 800, 1200, 2000, 3500, 6000, 12000]) * rng.uniform(0.7, 1.4), -1)
