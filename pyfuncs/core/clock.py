@@ -280,7 +280,7 @@ def ticket_clock(
     calendar: WorkCalendar | None = None,
 ) -> TicketClock:
     """The one definition of a ticket's deadline, overdue days, open/closed and response time
-    (DOMAIN.md §2), used by 刷新台账, 统计报表 and anything else that counts overdue repairs.
+    (docs/rules-ledger.md §2), used by 刷新台账, 统计报表 and anything else that counts overdue repairs.
 
     - deadline: :func:`repair_due` (the project's agreed days for 一般 tickets, if any);
     - on site: 到场日期, else 完成日期, else 验收日期 (:func:`on_site_dates`);

@@ -1,6 +1,6 @@
 """Visit findings (回访记录 发现问题): did the visit find a problem that needs a repair ticket?
 
-DOMAIN.md §3: a problem found, or a 不太满意/不满意 rating, leads to a repair ticket. Staff say it
+docs/rules-ledger.md §7: a problem found, or a 不太满意/不满意 rating, leads to a repair ticket. Staff say it
 in the 是否发现问题 column (是/否), which decides whenever it is filled. When it is blank, the
 text of 发现问题 is read: staff write "no problem" in many ways (无、没有问题、使用正常、一切正常，
 业主满意、无明显问题。…), so the text is normalised (full-width → half-width, whitespace and

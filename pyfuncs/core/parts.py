@@ -3,7 +3,7 @@
 Labels are the exact values staff pick in the workbook (DOMAIN.md §1). ``None`` as a floor means
 "no statutory floor" (其他), and the structure's floor is the project's design service life.
 
-Each part also has a default discipline (专业, DOMAIN.md §3: problems are classified by
+Each part also has a default discipline (专业, docs/rules-ledger.md §6: problems are classified by
 responsible party and by discipline): the one mapping :data:`PART_DISCIPLINE`, used for the
 专业 column of 报修台账 and 回访记录 where staff left it blank.
 

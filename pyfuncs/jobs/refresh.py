@@ -3,7 +3,7 @@
 保修条款: 到期日期, 保修状态, 提示 (notes such as "约定保修期短于法定最低期限").
 报修台账: 报修单号 (only where blank: prefix + year + running number, never reusing a number),
 专业 (only where blank, from 保修部位), 应到场日期 (the project's 约定到场天数 for 一般 tickets,
-else the setting), 是否在保 (是/否), 费用承担 (DOMAIN §2 words), 超期天数 (the core's one
+else the setting), 是否在保 (是/否), 费用承担 (docs/rules-ledger.md §3), 超期天数 (the core's one
 definition, :func:`pyfuncs.core.clock.ticket_clock`: blank for a paid repair outside warranty
 unless 过保报修计超期), 状态 (only where blank, from the dates and 用户签认), 提醒 (超期 / 长期未结 /
 重复缺陷 / 状态与日期不符 / 已验收但未签认 / 完成后未签认 / 数据有误).
@@ -182,7 +182,7 @@ def repeat_counts(pids, places, parts, notices: np.ndarray, months: int) -> np.n
     """For each ticket: how many tickets of the same project and place and part were reported in
     the ``months`` months up to and including its own notice date.
 
-    Where 具体位置 is blank the key falls back to project + 保修部位 (DOMAIN §2), where 保修部位
+    Where 具体位置 is blank the key falls back to project + 保修部位 (docs/rules-ledger.md §5), where 保修部位
     is blank to project + 具体位置; 0 where neither is filled or the project or date is missing."""
     from pyfuncs.core.dates import add_months
 
