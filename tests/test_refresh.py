@@ -266,17 +266,20 @@ def test_ledger_and_report_count_the_same_overdue_tickets(book):
     report (total, monthly column, response times), which both use the core's ticket_clock."""
     from pyfuncs.jobs import report
 
+    P = TABLES["projects"]
+    book.write(P.sheet, 2, read_table(book, P).cols["dispatch_days"], [["三天"]])  # a bad cell on P1's row
     _tickets(book, [
+        dict(project_id="P1", notice=D(2026, 11, 2), part="防渗漏", place="E"),  # the setting's 7 days: due 11-09
         dict(project_id="P1", notice=D(2026, 9, 1), done=D(2026, 9, 5), state="已完成", part="防渗漏", place="A"),
         dict(project_id="P1", notice=D(2026, 9, 1), arrival=D(2026, 9, 13), part="防渗漏", place="B"),   # 5 days late
         dict(project_id="P1", notice=D(2026, 9, 1), part="防渗漏", place="C"),                           # nobody came
         dict(project_id="P1", notice=D(2026, 9, 1), state="已关闭", part="防渗漏", place="D"),             # closed, no dates
     ])
     res, f = _run(book)
-    assert [None if pd.isna(v) else v for v in f.df["overdue"]] == [0, 5, (TODAY - D(2026, 9, 8)).days, None]
-    assert (res.summary["overdue"], res.summary["open"], res.summary["open_overdue"]) == (2, 2, 2)
+    assert [None if pd.isna(v) else v for v in f.df["overdue"]] == [12, 0, 5, (TODAY - D(2026, 9, 8)).days, None]
+    assert (res.summary["overdue"], res.summary["open"], res.summary["open_overdue"]) == (3, 3, 3)
     rep = report.run(book, JobOptions(today=TODAY))
-    assert (rep.summary["overdue_all"], rep.summary["open_repairs"], rep.summary["open_overdue"]) == (2, 2, 2)
+    assert (rep.summary["overdue_all"], rep.summary["open_repairs"], rep.summary["open_overdue"]) == (3, 3, 3)
     # the same figures in the report's monthly column and response table
     from pyfuncs.jobs._common import terms_with_ends
 
@@ -286,9 +289,9 @@ def test_ledger_and_report_count_the_same_overdue_tickets(book):
                        refresh.read_calendar(book)[0], TODAY)
     assert r.by_month.set_index("month").loc["2026-09", "overdue"] == 2
     resp = r.response.set_index("urgency")
-    assert resp.loc["全部", "overdue"] == 2 and resp.loc["全部", "count"] == 2  # 09-05 stands for the arrival
+    assert resp.loc["全部", "overdue"] == 3 and resp.loc["全部", "count"] == 2  # 09-05 stands for the arrival
     assert resp.loc["全部", "mean"] == pytest.approx((4 + 12) / 2)
-    assert "超期" not in (f.df.loc[2, "flags"] or "")
+    assert "超期" not in (f.df.loc[3, "flags"] or "")
     for line in res.messages + rep.messages:
         assert " 单" not in line and "单，" not in line  # one unit: 件
 

@@ -425,7 +425,9 @@ def run(book, opts: JobOptions) -> JobResult:
         f = frames[k]
         return f.df[~f.df.index.isin(f.bad_rows)]
 
-    projects = good("projects")
+    # every project row, as 刷新台账 reads them: a bad optional cell (say 约定到场天数) is blank
+    # for the clock and must not drop the project's tickets from the figures
+    projects = frames["projects"].df
     terms, bad_ends = terms_with_ends(projects, good("terms"), settings)
     for row, msg in bad_ends.items():
         result.problems.append(Problem(TABLES["terms"].sheet, row, "到期日期", msg, "提示"))
