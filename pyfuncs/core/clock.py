@@ -177,6 +177,40 @@ def overdue_days(dues: Any, arrivals: Any = None, as_of: Any = None) -> np.ndarr
     return late
 
 
+#: 状态 values of a ticket that is over: with no date recorded, its clock stops (no growing 超期).
+CLOSED_STATES = ("已完成", "已验收", "已关闭")
+
+
+def ticket_overdue_days(dues: Any, arrivals: Any = None, done: Any = None, accepted: Any = None,
+                        states: Any = None, as_of: Any = None) -> np.ndarray:
+    """超期天数 of ledger tickets (DOMAIN.md §2), the ledger's one definition.
+
+    Where no arrival was recorded, the completion date (完成日期), else the acceptance date
+    (验收日期), stands for it; a ticket whose 状态 says it is over (:data:`CLOSED_STATES`) with
+    none of these dates gets NaN instead of a clock that keeps growing.
+
+    >>> d = lambda *s: np.array(s, dtype="datetime64[D]")
+    >>> ticket_overdue_days(d("2026-10-08", "2026-10-08", "2026-10-08"), d("NaT", "NaT", "NaT"),
+    ...                     d("2026-10-11", "NaT", "NaT"), None, ["已完成", "已关闭", None], dt.date(2026, 10, 20)).tolist()
+    [3.0, nan, 12.0]
+    """
+    due = np.asarray(dues, dtype="datetime64[D]").reshape(-1)
+    n = len(due)
+
+    def dates(values: Any) -> np.ndarray:
+        if values is None:
+            return np.full(n, NAT)
+        return np.asarray(values, dtype="datetime64[D]").reshape(-1)
+
+    arrival, finished, signed = dates(arrivals), dates(done), dates(accepted)
+    on_site = np.where(np.isnat(arrival), np.where(np.isnat(finished), signed, finished), arrival)
+    late = overdue_days(due, on_site, as_of)
+    if states is not None:
+        state = pd.Series(_column(states, n), dtype=object).map(lambda v: v.strip() if isinstance(v, str) else v)
+        late = np.where(np.isnat(on_site) & state.isin(CLOSED_STATES).to_numpy(), np.nan, late)
+    return late
+
+
 def payer(causes: Sequence[Any], in_warranty: Sequence[Any]) -> np.ndarray:
     """费用承担 per ticket from 原因分类 and whether it is in warranty (bool or 是/否).
 
@@ -191,8 +225,7 @@ def payer(causes: Sequence[Any], in_warranty: Sequence[Any]) -> np.ndarray:
 
 # --- one ticket's clock: the single definition of on site, open, overdue and response time ----------
 PENDING, ON_SITE_STATE, REPAIRING, DONE, SIGNED_OFF, CLOSED = "待派工", "已到场", "维修中", "已完成", "已验收", "已关闭"
-#: 状态 values that mean the repair is finished (the ticket is no longer open).
-CLOSED_STATES = (DONE, SIGNED_OFF, CLOSED)
+# the finished states (the ticket is no longer open) are CLOSED_STATES above: DONE, SIGNED_OFF, CLOSED
 #: How far along each 状态 is (a 状态 behind what the dates say gets a reminder).
 STATE_RANK = {PENDING: 0, ON_SITE_STATE: 1, REPAIRING: 1, DONE: 2, SIGNED_OFF: 3, CLOSED: 4}
 
@@ -314,8 +347,9 @@ def ticket_clock(
     state = np.where(pd.isna(given), derived, given).astype(object)
     closed = pd.Series(state, dtype=object).isin(CLOSED_STATES).to_numpy()
     is_open = np.isnat(fin) & np.isnat(acc) & ~closed
-    late = overdue_days(due, on_site, today) if n else np.zeros(0)
-    late = np.where(np.isnat(on_site) & closed, np.nan, late)
+    # days late: the ledger's one rule (on site = arrival, else completion, else acceptance; closed
+    # with no date: no clock), judged on the state as given or, where blank, as the dates say
+    late = ticket_overdue_days(due, arr, fin, acc, state, today) if n else np.zeros(0)
     outside = np.zeros(n, dtype=bool) if out_of_warranty is None else np.array(
         [v is True or (isinstance(v, np.bool_) and bool(v)) for v in _column(out_of_warranty, n)], dtype=bool)
     clock_off = outside & (not s.overdue_out_of_warranty)
