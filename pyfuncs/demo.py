@@ -5,9 +5,12 @@
 outside it, some written with their province), handed over 2016–2026, some with 四新技术 (the
 technique's name); 保修条款 for most projects (some contract terms longer than the
 law, a couple below the legal floor, some blank); 600 repair tickets over the years with Chinese
-problem descriptions, places, urgencies, causes, arrivals (some late, some still missing), costs;
-200 visit records with satisfaction. A few deliberate mistakes are left in so that 数据检查 has
-something to show.
+problem descriptions, places (a few blank), urgencies, causes, arrivals (some late, some still
+missing), who went (维修单位 / 维修人员), user sign-off (recent ones sometimes still unsigned), costs;
+a few projects with a contract dispatch time (约定到场天数); 200 visit records with satisfaction,
+是否发现问题 (often blank, with the many ways staff write "nothing found", and one finding that
+cannot be told), 问题部位. A few deliberate mistakes are left in so that 数据检查 has something
+to show.
 
 :func:`make_demo` writes it into a freshly built workbook, runs every job (plan for the current
 year, refresh, visits, refresh, report, forms for a few rows, check) and saves the file safely.
@@ -24,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from pyfuncs.core.parts import PART_DISCIPLINE
 from pyfuncs.schema import TABLES
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
@@ -84,8 +88,20 @@ CAUSES = [("施工质量", 55), ("施工方采购材料", 10), ("设计原因", 
 SATISFACTION = [("很满意", 35), ("满意", 40), ("基本满意", 17), ("不太满意", 6), ("不满意", 2)]
 VISIT_KINDS = [("例行回访", 55), ("季节性回访", 20), ("技术性回访", 8), ("保修期满前回访", 12), ("其他回访", 5)]
 VISIT_WAYS = [("实地", 60), ("电话", 25), ("座谈", 10), ("问卷", 5)]
-VISIT_PROBLEMS = ["卫生间地面有渗水痕迹", "外墙局部有裂缝", "顶层天花板有水渍", "地下车库墙面返潮",
-                  "入户门关闭不严", "电梯运行有异响"]
+VISIT_PROBLEMS = [("卫生间地面有渗水痕迹", "防渗漏"), ("外墙局部有裂缝", "防渗漏"), ("顶层天花板有水渍", "屋面防水"),
+                  ("地下车库墙面返潮", "防渗漏"), ("入户门关闭不严", "装修工程"), ("电梯运行有异响", "设备安装"),
+                  ("部分房间暖气不热", "供热系统"), ("楼道灯不亮", "电气管线")]
+# the many ways staff write "nothing found" (登记回访 reads them; 是否发现问题 is often left blank)
+VISIT_NOTHING = [None, "无", "未发现问题", "没有问题", "使用正常", "一切正常，业主满意", "无明显问题。", "各部位使用情况良好",
+                 "暂未发现问题"]
+# who goes to repair: the company's own maintenance team or a subcontractor of the discipline
+CONTRACTORS = {
+    "土建": ["本公司维修班", "宏达防水工程有限公司", "建安劳务有限公司"],
+    "机电": ["本公司机电维修班", "恒通机电安装有限公司"],
+    "安装": ["本公司维修班", "恒通机电安装有限公司", "顺达电梯工程有限公司"],
+    "装饰": ["美居装饰工程有限公司", "本公司维修班"],
+    "其他": ["本公司维修班"],
+}
 
 
 def _four_new(r: float) -> str | None:
@@ -160,6 +176,9 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
             "visit_owner": _name(rng),
             "contact": _name(rng),
             "phone": _phone(rng),
+            # a few contracts agree a faster dispatch (hospitals, schools) or a longer one
+            "dispatch_days": (rng.choice([1, 2, 3]) if "医院" in name or "学校" in name else
+                              rng.choice([None] * 12 + [3, 5, 10])),
             "note": rng.choice([None, None, None, "业主要求每季度电话回访", "含地下人防工程", "装配式建筑",
                                 "EPC总承包"]),
         })
@@ -207,6 +226,7 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
     size_w = {"大型": 3.0, "中型": 1.6, "小型": 0.7}
     weights = [size_w[p["size"]] * min(1.0, max(0.15, (today - p["accepted"]).days / 700)) for p in projects]
     places_of: dict[tuple[str, str], list[str]] = {}
+    crews: dict[str, list[str]] = {}  # 维修单位 → its few repairers (the same people go again and again)
     tickets = []
     for i in range(n_tickets):
         p = rng.choices(projects, weights=weights)[0]
@@ -234,7 +254,7 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
         age = (today - notice).days
         cause = _pick(rng, CAUSES) if age > 20 or rng.random() < 0.5 else None
         # arrival: within the clock mostly, some late, some not yet
-        limit = 1 if urgency != "一般" else 7
+        limit = 1 if urgency != "一般" else (p["dispatch_days"] or 7)
         r = rng.random()
         if age <= 3 and r < 0.7:
             arrival = None
@@ -247,13 +267,22 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
         if arrival is not None and arrival > today:
             arrival = None
         done = accepted = None
+        signed = None
         if arrival is not None:
             d = arrival + dt.timedelta(days=rng.choice([0, 0, 1, 2, 3, 5, 7, 10, 15, 30]))
             if d <= today and rng.random() < 0.93:
                 done = d
                 a = done + dt.timedelta(days=rng.randint(0, 10))
-                if a <= today and rng.random() < 0.85:
+                # old repairs were signed off long ago; recent ones are still waiting for some users
+                if a <= today and rng.random() < (0.98 if (today - a).days > 120 else 0.75):
                     accepted = a
+                    signed = "是" if rng.random() < 0.97 else None  # a few 验收日期 without the signature
+        contractor = repairer = None
+        if arrival is not None:
+            contractor = rng.choice(CONTRACTORS[PART_DISCIPLINE[part]])
+            if contractor not in crews:
+                crews[contractor] = [_name(rng) for _ in range(rng.randint(2, 4))]
+            repairer = rng.choice(crews[contractor])
         cost = None
         if done is not None and rng.random() < 0.6:
             cost = round(rng.choice([300, 500, 800, 1200, 2000, 3500, 6000, 12000]) * rng.uniform(0.7, 1.4), -1)
@@ -261,9 +290,10 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
             "ticket_id": None, "project_id": p["project_id"], "notice": notice,
             "reporter": _name(rng), "phone": _phone(rng),
             "part": part if rng.random() > 0.02 else None,
-            "place": place, "problem": problem, "urgency": urgency, "cause": cause,
-            "arrival": arrival, "done": done, "accepted": accepted,
-            "signed": "是" if accepted else None,
+            "place": place if rng.random() > 0.05 else None,  # staff sometimes leave the place blank
+            "problem": problem, "urgency": urgency, "cause": cause,
+            "arrival": arrival, "contractor": contractor, "repairer": repairer, "done": done, "accepted": accepted,
+            "signed": signed,
             "state": "已关闭" if accepted and rng.random() < 0.3 else None,
             "cost": cost,
             "note": rng.choice([None] * 8 + ["业主自行找人维修后报销", "已拍照存档", "需设计单位出具处理方案",
@@ -316,13 +346,17 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
             continue
         date = _date(rng, p["accepted"] + dt.timedelta(days=15), today - dt.timedelta(days=1))
         sat = _pick(rng, SATISFACTION)
-        prob = None
+        prob = part = None
         if sat in ("不太满意", "不满意") or rng.random() < 0.08:
-            prob = rng.choice(VISIT_PROBLEMS)
+            prob, part = rng.choice(VISIT_PROBLEMS)
+        # newer forms have the 是否发现问题 box; staff often leave it blank and just write the finding
+        found = ("是" if prob else "否") if rng.random() < 0.6 else None
         visits.append({
             "date": date, "project_id": p["project_id"], "kind": _pick(rng, VISIT_KINDS),
             "way": _pick(rng, VISIT_WAYS), "visitor": p["visit_owner"], "met": p["contact"],
-            "problems": prob or rng.choice([None, "无", "未发现问题"]),
+            "found": found,
+            "problems": prob or rng.choice(VISIT_NOTHING),
+            "part": part,
             "satisfaction": sat,
             "handling": "已登记报修，安排维修" if prob else rng.choice([None, "继续保持", "按计划回访"]),
             "ticket_id": None,
@@ -341,6 +375,10 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
             v["registered"] = f"已登记 {v['date'] + dt.timedelta(days=1):%Y-%m-%d}"
         else:
             v["visit_id"] = v["registered"] = None
+    # one new visit whose finding cannot be told: 登记回访 lists it instead of opening a ticket
+    new = [v for v in visits if v["registered"] is None and v["satisfaction"] in ("很满意", "满意")]
+    if new:
+        new[0].update(found=None, problems="基本正常，建议雨季前疏通屋面落水口", part="屋面防水")
     return {
         "projects": pd.DataFrame(projects),
         "terms": pd.DataFrame(terms),
@@ -447,7 +485,7 @@ def make_demo(path: str | os.PathLike = "aftercare-demo.xlsm", *, today: dt.date
         f"示例工作簿已生成：{target}",
         f"示例公司：项目 {len(p)} 个（大型 {sizes.get('大型', 0)}、中型 {sizes.get('中型', 0)}、小型 {sizes.get('小型', 0)}），"
         f"竣工 {p['accepted'].min():%Y}–{p['accepted'].max():%Y} 年；保修条款 {counts['terms']} 行；"
-        f"报修 {counts['repairs']} 单；回访记录 {counts['visits']} 条（按 {today:%Y-%m-%d} 计算）。",
+        f"报修 {counts['repairs']} 件；回访记录 {counts['visits']} 条（按 {today:%Y-%m-%d} 计算）。",
     ]
     tail = []
     if problems:

@@ -11,13 +11,13 @@ Example::
     >>> t.sheet, t.name, t.column("due").header
     ('报修台账', 'tblRepairs', '应到场日期')
     >>> [c.header for c in t.computed_columns][:3]
-    ['报修单号', '应到场日期', '状态']
+    ['报修单号', '专业', '应到场日期']
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyfuncs.core.parts import PART_LABELS
+from pyfuncs.core.parts import DISCIPLINES, PART_LABELS
 
 # --- value lists (dropdown validation); the exact labels staff pick -------------------------------
 SIZES = ("大型", "中型", "小型")
@@ -132,6 +132,8 @@ PROJECTS = Table(
         _c("visit_owner", "回访负责人", width=10),
         _c("contact", "联系人", width=10),
         _c("phone", "联系电话", width=14),
+        _c("dispatch_days", "约定到场天数", "int", 12,
+           comment="合同约定接到报修后几天内到场（一般报修）；空白按设置中的报修到场天数"),
         _c("note", "备注", width=24),
     ),
 )
@@ -163,15 +165,20 @@ REPAIRS = Table(
         _c("reporter", "报修人", width=10),
         _c("phone", "联系电话", width=14),
         _c("part", "保修部位", "choice", 18, choices=PART_LABELS),
+        _c("discipline", "专业", "choice", 8, choices=DISCIPLINES, fill_blank=True,
+           comment="土建/机电/装饰/安装/其他；空白时按保修部位填写，可改"),
         _c("place", "具体位置", width=18),
         _c("problem", "问题描述", width=30),
         _c("urgency", "紧急程度", "choice", 12, choices=URGENCIES),
         _c("cause", "原因分类", "choice", 16, choices=CAUSES),
         _c("due", "应到场日期", "date", 12, computed=True),
         _c("arrival", "到场日期", "date", 12),
+        _c("contractor", "维修单位", width=20, comment="去维修的单位（本公司维修班或分包单位）"),
+        _c("repairer", "维修人员", width=10),
         _c("done", "完成日期", "date", 12),
         _c("accepted", "验收日期", "date", 12),
-        _c("signed", "用户签认", "choice", 10, choices=YES_NO),
+        _c("signed", "用户签认", "choice", 10, choices=YES_NO,
+           comment="用户在维修单上签字认可维修结果：是；未签为空白或否。只有签认的报修才算已验收"),
         _c("state", "状态", "choice", 10, choices=REPAIR_STATES, fill_blank=True),
         _c("in_warranty", "是否在保", "choice", 10, choices=YES_NO, computed=True),
         _c("payer", "费用承担", width=22, computed=True),
@@ -194,7 +201,13 @@ VISITS = Table(
         _c("way", "回访方式", "choice", 10, choices=VISIT_WAYS),
         _c("visitor", "回访人", width=10),
         _c("met", "受访人", width=10),
+        _c("found", "是否发现问题", "choice", 12, choices=YES_NO,
+           comment="是：登记回访时开报修单；否：不开（满意度为不太满意、不满意的仍开）；"
+                   "空白时按发现问题的文字判断，看不出的列为提示"),
         _c("problems", "发现问题", width=30),
+        _c("part", "问题部位", "choice", 18, choices=PART_LABELS),
+        _c("discipline", "专业", "choice", 8, choices=DISCIPLINES, fill_blank=True,
+           comment="空白时按问题部位填写，可改"),
         _c("satisfaction", "满意度", "choice", 10, choices=SATISFACTION),
         _c("handling", "处理意见", width=24),
         _c("ticket_id", "报修单号", width=14, fill_blank=True),

@@ -133,3 +133,29 @@ def test_checks_are_small_functions_returning_problem_lists(path):
         for fn in check.CHECKS:
             out = fn(d)
             assert isinstance(out, list)
+
+
+def test_new_columns_sign_off_and_visit_findings(path):
+    _fill(path,
+          projects=[dict(project_id="P1", name="甲", city="北京", accepted=D(2024, 6, 30), dispatch_days="三天"),
+                    dict(project_id="P2", name="乙", city="沈阳", accepted=D(2023, 5, 1), dispatch_days=3)],
+          repairs=[dict(ticket_id="BX1", project_id="P1", notice=D(2026, 1, 5), done=D(2026, 1, 8), state="已验收"),
+                   dict(ticket_id="BX2", project_id="P1", notice=D(2026, 1, 5), signed="是"),
+                   dict(ticket_id="BX3", project_id="P1", notice=D(2026, 1, 5), discipline="水电"),
+                   dict(ticket_id="BX4", project_id="P1", notice=D(2026, 1, 5), done=D(2026, 1, 8), signed="是",
+                        state="已验收")],
+          visits=[dict(date=D(2026, 3, 1), project_id="P1", found="否", problems="卫生间渗水", satisfaction="满意"),
+                  dict(date=D(2026, 3, 2), project_id="P1", problems="基本正常", satisfaction="满意"),
+                  dict(date=D(2026, 3, 3), project_id="P1", problems="一切正常", satisfaction="满意"),
+                  dict(date=D(2026, 3, 4), project_id="P1", found="也许", satisfaction="满意")])
+    ps = _problems(path)
+    assert _has(ps, "项目台账", 2, "约定到场天数", "应为数字")
+    assert not any(p.sheet == "项目台账" and p.row == 3 and p.column for p in ps)
+    assert _has(ps, "报修台账", 2, "用户签认", "用户签认后才算已验收", level="提示")
+    assert _has(ps, "报修台账", 3, "完成日期", "用户已签认", level="提示")
+    assert _has(ps, "报修台账", 4, "专业", "不是可选的值")
+    assert not any(p.sheet == "报修台账" and p.row == 5 and p.column for p in ps)
+    assert _has(ps, "回访记录", 2, "是否发现问题", "卫生间渗水", level="提示")
+    assert _has(ps, "回访记录", 3, "是否发现问题", "看不出是否有问题", level="提示")
+    assert not any(p.sheet == "回访记录" and p.row == 4 and p.column for p in ps)
+    assert _has(ps, "回访记录", 5, "是否发现问题", "不是可选的值")

@@ -125,3 +125,60 @@ def test_due_is_a_working_day_at_or_after_notice_plus_7(day):
     while d < due:
         assert not cal.is_workday_one(d)
         d += dt.timedelta(days=1)
+
+
+# --- the one definition of a ticket's clock (issue 11: the ledger and the report agree) ------------
+from pyfuncs.core.clock import derived_state, on_site_dates, ticket_clock  # noqa: E402
+
+
+def test_completed_without_arrival_is_on_site_at_completion_not_overdue():
+    """Notice 2026-09-01, done 2026-09-05, no arrival, 已完成: due 09-08, on site 09-05, 0 days."""
+    c = ticket_clock(a("2026-09-01"), ["一般"], arrivals=a("NaT"), done=a("2026-09-05"), states=["已完成"],
+                     as_of=D(2026, 11, 21))
+    assert str(c.due[0]) == "2026-09-08" and str(c.on_site[0]) == "2026-09-05"
+    assert c.late.tolist() == [0.0] and not c.overdue[0] and not c.open[0]
+    assert c.response.tolist() == [4.0]
+
+
+def test_on_site_falls_back_to_completion_then_acceptance():
+    got = on_site_dates(a("2026-09-03", "NaT", "NaT", "NaT"), a("2026-09-05", "2026-09-05", "NaT", "NaT"),
+                        a("2026-09-06", "2026-09-06", "2026-09-20", "NaT"))
+    assert [str(x) for x in got] == ["2026-09-03", "2026-09-05", "2026-09-20", "NaT"]
+
+
+def test_late_closed_and_open_tickets():
+    c = ticket_clock(a("2026-09-01", "2026-09-01", "2026-09-01", "2026-09-01"), None,
+                     arrivals=a("2026-09-12", "NaT", "NaT", "NaT"), done=a("2026-09-13", "NaT", "NaT", "NaT"),
+                     states=[None, "已关闭", None, "维修中"], as_of=D(2026, 9, 20))
+    # arrived 4 days late and finished: overdue, closed; closed with no date: no clock;
+    # nobody came yet: counted to today (12 days); a state says 维修中 with no dates: still open
+    assert c.late.tolist()[0] == 4.0 and np.isnan(c.late[1]) and c.late.tolist()[2:] == [12.0, 12.0]
+    assert c.overdue.tolist() == [True, False, True, True]
+    assert c.open.tolist() == [False, False, True, True]
+    assert c.state.tolist() == ["已完成", "已关闭", "待派工", "维修中"]
+
+
+def test_out_of_warranty_has_no_clock_unless_the_setting_says_so():
+    kw = dict(arrivals=a("NaT", "NaT"), out_of_warranty=[True, False], as_of=D(2026, 11, 21))
+    c = ticket_clock(a("2026-07-01", "2026-07-01"), None, **kw)
+    assert np.isnan(c.late[0]) and c.late[1] > 100 and c.clock_off.tolist() == [True, False]
+    assert c.overdue.tolist() == [False, True] and c.open.tolist() == [True, True]
+    counted = ticket_clock(a("2026-07-01", "2026-07-01"), None, settings=Settings(overdue_out_of_warranty=True), **kw)
+    assert counted.late[0] == counted.late[1] > 100 and not counted.clock_off.any()
+
+
+def test_agreed_dispatch_days_replace_the_general_clock_only():
+    due, errors = repair_due(a("2026-03-02", "2026-03-02", "2026-03-02", "2026-09-28"),
+                             ["一般", "紧急", None, "一般"], agreed_days=[3, 3, None, 3])
+    assert not errors
+    # 3 agreed days; an emergency keeps its 1 calendar day; blank = the setting's 7 days;
+    # 09-28 + 3 = 10-01 (National Day) rolls forward to 10-08
+    assert [str(x) for x in due] == ["2026-03-05", "2026-03-03", "2026-03-09", "2026-10-08"]
+    due, errors = repair_due(a("2026-03-02"), ["一般"], agreed_days=["三天"])
+    assert np.isnat(due[0]) and "约定到场天数无效" in errors[0]
+
+
+def test_signed_off_only_with_the_users_signature():
+    states = derived_state(a("2026-09-02", "2026-09-02", "2026-09-02"), a("2026-09-05", "2026-09-05", "2026-09-05"),
+                           a("2026-09-06", "2026-09-06", "NaT"), ["是", None, "否"])
+    assert states.tolist() == ["已验收", "已完成", "已完成"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import os
 import subprocess
 import sys
@@ -86,3 +87,34 @@ def test_demo_json_summary(tmp_path, capsys):
     assert "refresh" in data["jobs"] and "check" in data["jobs"]
     assert data["jobs"]["check"]["errors"] >= 1  # the deliberate mistakes are found
     assert not any("error" in (v or {}) for v in data["jobs"].values())
+
+
+def test_sample_fills_the_ledger_columns_of_issue_11():
+    d = sample_data(TODAY)
+    p, r, v = d["projects"], d["repairs"], d["visits"]
+    agreed = p["dispatch_days"].dropna()
+    assert 2 <= len(agreed) < len(p) / 2 and set(agreed) <= {1, 2, 3, 5, 10}
+    arrived = r["arrival"].notna()
+    assert r.loc[arrived, "contractor"].notna().all() and r.loc[arrived, "repairer"].notna().all()
+    assert r.loc[~arrived, "contractor"].isna().all() and r["contractor"].nunique() >= 5 and r["repairer"].nunique() <= 40
+    assert (r["signed"] == "是").sum() > 300 and (r["done"].notna() & r["signed"].isna()).sum() >= 5
+    assert r["place"].isna().sum() >= 10  # blank places: repeat defects fall back to project + part
+    assert set(v["found"].dropna()) == {"是", "否"} and v["found"].isna().sum() >= 40
+    assert v["problems"].isin(["使用正常", "一切正常，业主满意", "无明显问题。"]).sum() >= 5
+    assert v.loc[v["part"].notna(), "problems"].notna().all()
+
+
+def test_demo_refresh_and_report_agree_and_count_in_jian(tmp_path, capsys):
+    from pyfuncs.cli import main
+
+    assert main(["demo", str(tmp_path / "d.xlsm"), "--today", "2026-11-21", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    ref, rep = data["jobs"]["refresh"], data["jobs"]["report"]
+    assert (ref["open"], ref["open_overdue"], ref["overdue"]) == \
+        (rep["open_repairs"], rep["open_overdue"], rep["overdue_all"])
+    assert ref["open_overdue"] < ref["overdue"] and ref["unsigned"] > 0
+    assert data["jobs"]["visits"]["pending"]  # the finding that cannot be told waits for staff
+    assert main(["demo", str(tmp_path / "e.xlsm"), "--today", "2026-11-21"]) == 0
+    out = capsys.readouterr().out
+    assert "超期（含已结）" in out and "其中超期" in out
+    assert not re.search(r"\d+ ?单[，；。]", out), out

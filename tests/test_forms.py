@@ -119,3 +119,21 @@ def test_each_form_prints_on_one_a4_page(planned, tmp_path):
                         "--outdir", str(tmp_path), f], check=True, capture_output=True, timeout=120)
         info = subprocess.run(["pdfinfo", f[:-5] + ".pdf"], capture_output=True, text=True).stdout
         assert "Pages:           1" in info and "595" in info  # one A4 portrait page (595 x 842 pt)
+
+
+def test_work_order_shows_who_went_discipline_and_the_contract_days():
+    from pyfuncs.core.settings import Settings
+    from pyfuncs.jobs.forms import repair_fields
+
+    t = load_templates()
+    ticket = {"ticket_id": "BX2026-0009", "project_id": "P1", "part": "给排水管道", "place": "3单元",
+              "contractor": "恒通机电安装有限公司", "repairer": "王师傅", "notice": D(2026, 3, 2)}
+    f = repair_fields(ticket, {"project_id": "P1", "name": "一号楼", "dispatch_days": 3}, Settings())
+    lay = render_form("repair", {**f, "company": "甲建设"}, t)
+    texts = [v for v, _ in lay.cells.values() if isinstance(v, str)]
+    assert {"恒通机电安装有限公司", "王师傅", "安装"} <= set(texts)
+    assert any("接到报修通知后3天内派人到场" in s for s in texts)
+    f = repair_fields({**ticket, "discipline": "机电"}, {"project_id": "P1"}, Settings())
+    lay = render_form("repair", {**f, "company": "甲建设"}, t)
+    texts = [v for v, _ in lay.cells.values() if isinstance(v, str)]
+    assert "机电" in texts and any("接到报修通知后7天内派人到场" in s for s in texts)

@@ -77,8 +77,9 @@ def test_in_warranty_payer_and_overdue_days(book):
     df = f.df
     assert df["in_warranty"].tolist() == ["是", "否", "是", "是", "是", "是"]
     assert df["payer"].tolist()[:4] == ["免费保修", "有偿维修", "建设单位承担（可向设计单位追偿）", "建设单位承担"]
-    assert df["overdue"].tolist()[:5] == [2, 0, 0, (TODAY - D(2026, 11, 9)).days, 1]
-    assert pd.isna(df["overdue"].tolist()[5])
+    # the electrical ticket is out of warranty: a paid repair has no clock (过保报修计超期 = 否)
+    got = [None if pd.isna(v) else v for v in df["overdue"].tolist()]
+    assert got == [2, None, 0, (TODAY - D(2026, 11, 9)).days, 1, None]
     assert "超期2天" in df.loc[2, "flags"]
 
 
@@ -123,10 +124,24 @@ def test_state_only_where_blank_and_flagged_when_behind_the_dates(book):
         dict(project_id="P1", notice=D(2026, 11, 1), state="已关闭", place="E", part="防渗漏"),
         dict(project_id="P1", notice=D(2026, 11, 1), arrival=D(2026, 11, 2), done=D(2026, 11, 3),
              state="待派工", place="F", part="防渗漏"),
+        # signed off by the user: only now 已验收
+        dict(project_id="P1", notice=D(2026, 11, 1), arrival=D(2026, 11, 2), done=D(2026, 11, 3),
+             accepted=D(2026, 11, 4), signed="是", place="G", part="防渗漏"),
+        # staff wrote 已验收 but the user never signed: kept, with a reminder
+        dict(project_id="P1", notice=D(2026, 11, 1), arrival=D(2026, 11, 2), done=D(2026, 11, 3),
+             state="已验收", place="H", part="防渗漏"),
+        # staff wrote 已完成 and the user has signed since
+        dict(project_id="P1", notice=D(2026, 11, 1), arrival=D(2026, 11, 2), done=D(2026, 11, 3),
+             signed="是", state="已完成", place="I", part="防渗漏"),
     ])
     res, f = _run(book)
-    assert f.df["state"].tolist() == ["待派工", "维修中", "已完成", "已验收", "已关闭", "待派工"]
+    # an 验收日期 without 用户签认 is 已完成, not 已验收
+    assert f.df["state"].tolist() == ["待派工", "维修中", "已完成", "已完成", "已关闭", "待派工", "已验收", "已验收",
+                                      "已完成"]
     assert "状态与日期不符（按日期应为已完成）" in f.df.loc[7, "flags"]
+    assert "状态为已验收，但用户签认未填" in f.df.loc[9, "flags"]
+    assert "状态与日期不符（按日期和用户签认应为已验收）" in f.df.loc[10, "flags"]
+    assert f.df.loc[8, "flags"] is None
 
 
 def test_ticket_numbers_continue_and_are_never_reused(book):
@@ -237,3 +252,118 @@ def test_twenty_thousand_tickets_are_column_operations():
     elapsed = time.perf_counter() - t0
     assert len(out) == n and stats["tickets"] == n and not problems
     assert elapsed < 10, f"{elapsed:.1f}s"
+
+
+# --- issue 11: one clock for the ledger and the report; contract days; paid repairs; sign-off -------
+def _setting(book, name, value):
+    f = read_table(book, TABLES["settings"])
+    r = next(r for r in f.raw.index if f.raw.at[r, "name"] == name)
+    book.write("设置", r, f.cols["value"], [[value]])
+
+
+def test_ledger_and_report_count_the_same_overdue_tickets(book):
+    """Notice 2026-09-01, done 2026-09-05, no arrival, 已完成: not overdue in refresh nor in the
+    report (total, monthly column, response times), which both use the core's ticket_clock."""
+    from pyfuncs.jobs import report
+
+    P = TABLES["projects"]
+    book.write(P.sheet, 2, read_table(book, P).cols["dispatch_days"], [["三天"]])  # a bad cell on P1's row
+    _tickets(book, [
+        dict(project_id="P1", notice=D(2026, 11, 2), part="防渗漏", place="E"),  # the setting's 7 days: due 11-09
+        dict(project_id="P1", notice=D(2026, 9, 1), done=D(2026, 9, 5), state="已完成", part="防渗漏", place="A"),
+        dict(project_id="P1", notice=D(2026, 9, 1), arrival=D(2026, 9, 13), part="防渗漏", place="B"),   # 5 days late
+        dict(project_id="P1", notice=D(2026, 9, 1), part="防渗漏", place="C"),                           # nobody came
+        dict(project_id="P1", notice=D(2026, 9, 1), state="已关闭", part="防渗漏", place="D"),             # closed, no dates
+    ])
+    res, f = _run(book)
+    assert [None if pd.isna(v) else v for v in f.df["overdue"]] == [12, 0, 5, (TODAY - D(2026, 9, 8)).days, None]
+    assert (res.summary["overdue"], res.summary["open"], res.summary["open_overdue"]) == (3, 3, 3)
+    rep = report.run(book, JobOptions(today=TODAY))
+    assert (rep.summary["overdue_all"], rep.summary["open_repairs"], rep.summary["open_overdue"]) == (3, 3, 3)
+    # the same figures in the report's monthly column and response table
+    from pyfuncs.jobs._common import terms_with_ends
+
+    data = {k: read_table(book, TABLES[k]).df for k in ("projects", "terms", "repairs", "visits")}
+    terms, _ = terms_with_ends(data["projects"], data["terms"], refresh.read_settings(book)[0])
+    r = report.compute(data["projects"], terms, data["repairs"], data["visits"], refresh.read_settings(book)[0],
+                       refresh.read_calendar(book)[0], TODAY)
+    assert r.by_month.set_index("month").loc["2026-09", "overdue"] == 2
+    resp = r.response.set_index("urgency")
+    assert resp.loc["全部", "overdue"] == 3 and resp.loc["全部", "count"] == 2  # 09-05 stands for the arrival
+    assert resp.loc["全部", "mean"] == pytest.approx((4 + 12) / 2)
+    assert "超期" not in (f.df.loc[3, "flags"] or "")
+    for line in res.messages + rep.messages:
+        assert " 单" not in line and "单，" not in line  # one unit: 件
+
+
+def test_contract_dispatch_days_per_project(book):
+    P = TABLES["projects"]
+    f = read_table(book, P)
+    book.write(P.sheet, 2, f.cols["dispatch_days"], [[3]])  # P1's contract: on site within 3 days
+    _tickets(book, [
+        dict(project_id="P1", notice=D(2026, 3, 2), part="防渗漏", place="A", arrival=D(2026, 3, 7)),
+        dict(project_id="P1", notice=D(2026, 3, 2), part="防渗漏", place="B", urgency="紧急", arrival=D(2026, 3, 3)),
+        dict(project_id="P2", notice=D(2026, 3, 2), part="其他", place="C", arrival=D(2026, 3, 7)),
+    ])
+    res, f = _run(book)
+    assert [str(d) for d in f.dates("due")] == ["2026-03-05", "2026-03-03", "2026-03-09"]
+    assert f.df["overdue"].tolist()[:2] == [2, 0]
+    assert "超期2天" in f.df.loc[2, "flags"]
+
+
+def test_out_of_warranty_repairs_are_not_overdue_unless_set(book):
+    # P2 (沈阳, accepted 2020-01-10): 装修工程 2 years → long out of warranty; nobody came for months
+    _tickets(book, [dict(project_id="P2", notice=D(2026, 7, 17), part="装修工程", place="A", cause="施工质量")])
+    res, f = _run(book)
+    assert f.df.loc[2, "in_warranty"] == "否" and f.df.loc[2, "payer"] == "有偿维修"
+    assert pd.isna(f.df.loc[2, "overdue"]) and "超期" not in (f.df.loc[2, "flags"] or "")
+    assert res.summary["overdue"] == 0 and res.summary["out_of_warranty_no_clock"] == 1
+    _setting(book, "过保报修计超期", "是")
+    res, f = _run(book)
+    assert f.df.loc[2, "overdue"] == (TODAY - D(2026, 7, 24)).days == 120
+    assert "超期120天" in f.df.loc[2, "flags"] and res.summary["overdue"] == 1
+
+
+def test_repeat_defects_without_a_place_fall_back_to_project_and_part(book):
+    base = dict(project_id="P1", part="屋面防水", arrival=None)
+    _tickets(book, [
+        {**base, "notice": D(2026, 1, 10), "arrival": D(2026, 1, 11), "done": D(2026, 1, 12)},
+        {**base, "notice": D(2026, 4, 10), "arrival": D(2026, 4, 11), "done": D(2026, 4, 12)},
+        {**base, "notice": D(2026, 8, 1), "arrival": D(2026, 8, 2), "done": D(2026, 8, 3)},
+        {**base, "part": "防渗漏", "notice": D(2026, 9, 1), "arrival": D(2026, 9, 2), "done": D(2026, 9, 3)},
+    ])
+    res, f = _run(book)
+    flags = f.df["flags"].fillna("").tolist()
+    assert "重复缺陷（12个月内第3次，未填具体位置，按项目和保修部位统计）" in flags[2]
+    assert "重复缺陷" not in flags[1] and "重复缺陷" not in flags[3]
+    assert res.summary["repeat_defects"] == 1
+
+
+def test_discipline_defaults_from_the_part_and_staff_values_stay(book):
+    _tickets(book, [
+        dict(project_id="P1", notice=D(2026, 11, 1), part="给排水管道", place="A"),
+        dict(project_id="P1", notice=D(2026, 11, 1), part="给排水管道", place="B", discipline="机电"),
+        dict(project_id="P1", notice=D(2026, 11, 1), part="装修工程", place="C"),
+        dict(project_id="P1", notice=D(2026, 11, 1), place="D"),
+    ])
+    _run(book)
+    f = read_table(book, R)
+    assert f.df["discipline"].tolist() == ["安装", "机电", "装饰", None]
+
+
+def test_completed_but_unsigned_reminder_after_the_set_days(book):
+    done = dict(project_id="P1", notice=D(2026, 11, 1), arrival=D(2026, 11, 2), part="防渗漏")
+    _tickets(book, [
+        {**done, "done": D(2026, 11, 10), "place": "A"},                    # 11 days, unsigned
+        {**done, "done": D(2026, 11, 10), "signed": "是", "place": "B"},    # signed: fine
+        {**done, "done": D(2026, 11, 18), "place": "C"},                    # 3 days: not yet
+        {**done, "done": D(2026, 11, 10), "signed": "否", "place": "D"},    # user refused: reminded
+    ])
+    res, f = _run(book)
+    flags = f.df["flags"].fillna("").tolist()
+    assert "完成已11天，用户未签认" in flags[0] and "完成已11天，用户未签认" in flags[3]
+    assert flags[1] == "" and flags[2] == ""
+    assert res.summary["unsigned"] == 2 and "完成后未签认 2 件" in res.messages[0]
+    _setting(book, "签认提醒天数", "14")
+    res, f = _run(book)
+    assert res.summary["unsigned"] == 0 and not any("未签认" in x for x in f.df["flags"].fillna(""))

@@ -26,7 +26,8 @@ def _ts(*dates):
 
 @pytest.fixture(scope="module")
 def rep():
-    projects = pd.DataFrame({"project_id": ["P1", "P2"], "name": ["一号楼", "二号楼"]})
+    projects = pd.DataFrame({"project_id": ["P1", "P2"], "name": ["一号楼", "二号楼"], "city": ["北京", "北京"],
+                             "accepted": _ts(D(2024, 6, 30), D(2024, 6, 30))})
     terms = pd.DataFrame({"project_id": ["P1"] * 5, "part": ["屋面防水", "防渗漏", "电气管线", "装修工程", "其他"],
                           "end": _ts(D(2026, 12, 1), D(2027, 1, 10), D(2027, 2, 15), D(2027, 3, 1), D(2026, 11, 20))})
     repairs = pd.DataFrame({
@@ -44,10 +45,13 @@ def rep():
 
 
 def test_expiring_tiers(rep):
-    assert rep.tier_counts["count"].tolist() == [1, 1, 1]
+    # the band table counts each band; 概要 counts cumulatively, and each label says which
+    assert rep.tier_counts.values.tolist() == [["0–30天", 1, 1], ["31–60天", 1, 2], ["61–90天", 1, 3]]
     assert rep.expiring[["tier", "part", "days_left"]].values.tolist() == \
-        [["30天内", "屋面防水", 10], ["60天内", "防渗漏", 50], ["90天内", "电气管线", 86]]
-    assert dict(rep.figures)["在保的保修部位"] == 4
+        [["0–30天", "屋面防水", 10], ["31–60天", "防渗漏", 50], ["61–90天", "电气管线", 86]]
+    fig = dict(rep.figures)
+    assert fig["在保的保修部位（项）"] == 4
+    assert [fig[f"{t}天内到期的部位（累计，项）"] for t in (30, 60, 90)] == [1, 2, 3]
 
 
 def test_open_and_overdue(rep):
@@ -58,7 +62,7 @@ def test_open_and_overdue(rep):
     assert op.loc["BX1", "late"] == 44 and op.loc["BX3", "late"] == 1
     assert pd.Timestamp(op.loc["BX1", "due"]).date() == D(2026, 10, 8)
     fig = dict(rep.figures)
-    assert (fig["未结报修"], fig["其中已超期"], fig["超期报修（全部）"]) == (2, 2, 2)
+    assert (fig["未结报修（件）"], fig["未结中超期（件）"], fig["超期报修（含已结，件）"]) == (2, 2, 2)
 
 
 def test_part_cause_month_response(rep):
@@ -132,3 +136,50 @@ def test_statistics_page_prints_with_its_charts(tmp_path):
     text = subprocess.run(["pdftotext", str(tmp_path / "stat.pdf"), "-"], capture_output=True, text=True).stdout
     for s in ("统计日期: 2026-11-21", "报修按部位和原因", "近12个月报修和超期", "回访满意度（按年）", "BX2026-0002"):
         assert s.replace(" ", "") in text.replace(" ", ""), s
+
+
+def test_by_discipline_and_response_by_contractor_and_repairer():
+    projects = pd.DataFrame({"project_id": ["P1"], "name": ["一号楼"], "city": ["北京"],
+                             "accepted": _ts(D(2025, 6, 30))})  # every part in warranty in 2026-09
+    terms = pd.DataFrame({"project_id": [], "part": [], "end": _ts()})
+    repairs = pd.DataFrame({
+        "ticket_id": ["A", "B", "C", "D"], "project_id": ["P1"] * 4,
+        "notice": _ts(D(2026, 9, 1), D(2026, 9, 1), D(2026, 9, 1), D(2026, 9, 1)),
+        "urgency": ["一般"] * 4,
+        "part": ["屋面防水", "给排水管道", "给排水管道", None],
+        "discipline": [None, None, "机电", None],             # staff's 专业 wins over the part's default
+        "cause": ["施工质量", "使用不当", "施工质量", None],
+        "arrival": _ts(D(2026, 9, 3), D(2026, 9, 12), None, None),
+        "contractor": ["本公司维修班", "恒通机电", "本公司维修班", None],
+        "repairer": ["张三", "李四", "张三", None],
+        "done": _ts(D(2026, 9, 4), D(2026, 9, 13), D(2026, 9, 6), None),
+        "state": [None] * 4,
+    })
+    visits = pd.DataFrame({"date": _ts(D(2026, 3, 1), D(2026, 4, 1), D(2026, 5, 1), D(2026, 6, 1)),
+                           "project_id": ["P1"] * 4, "found": ["是", None, None, "否"],
+                           "problems": ["", "屋面渗水", "一切正常", "外墙裂缝"],
+                           "part": ["装修工程", "屋面防水", None, "防渗漏"], "discipline": [None] * 4,
+                           "satisfaction": ["满意"] * 4})
+    rep = compute(projects, terms, repairs, visits, Settings(), WorkCalendar(), TODAY)
+    bd = rep.by_discipline
+    assert bd.loc["土建", "施工质量"] == 1 and bd.loc["安装", "使用不当"] == 1 and bd.loc["机电", "施工质量"] == 1
+    assert bd.loc["未填专业", "合计"] == 1 and int(bd["合计"].sum()) == 4
+    assert rep.visit_problems.values.tolist() == [["土建", 1], ["装饰", 1]]
+    # A: 2 days; B: 11 days, 4 late (due 09-08); C: done 09-06 stands for the arrival, 5 days
+    c = rep.by_contractor.set_index("key")
+    assert (c.loc["本公司维修班", "count"], c.loc["本公司维修班", "mean"], c.loc["本公司维修班", "overdue"]) == (2, 3.5, 0)
+    assert (c.loc["恒通机电", "count"], c.loc["恒通机电", "overdue"]) == (1, 1)
+    assert c.loc["未填", "overdue"] == 1 and c.loc["全部", "overdue"] == 2
+    assert rep.by_repairer.set_index("key").loc["李四", "median"] == 11
+
+
+def test_sheet_labels_say_what_each_figure_counts(tmp_path):
+    path = sample_book(tmp_path)
+    run_job(path, plan, today=TODAY, year=2026)
+    res = run_job(path, report, today=TODAY)
+    text = set(str(v) for v in sheet_values(path, "统计").values())
+    for label in ("未结报修（件）", "未结中超期（件）", "超期报修（含已结，件）", "30天内到期的部位（累计，项）",
+                  "0–30天", "31–60天", "本档部位数（项）", "累计部位数（项）", "五、报修按专业和原因（责任方）（件）",
+                  "维修单位", "维修人员", "其中超期（含已结）"):
+        assert label in text, label
+    assert "件" in res.messages[0] and "单" not in res.messages[0].replace("报修单", "")

@@ -131,3 +131,71 @@ def test_run_on_file(tmp_path):
     res2 = run_job(path, visits, today=TODAY)
     assert res2.summary["registered"] == 0
     assert {s: sheet_values(path, s) for s in wb.sheetnames} == before
+
+
+# --- issue 11: 是否发现问题 decides; "no problem" in many words; unclear rows wait for staff --------
+@pytest.mark.parametrize("text", ["没有问题", "使用正常", "一切正常", "无明显问题", "无异常", "良好", "暂未发现问题",
+                                  "一切正常，业主满意。", " 无 明显问题 "])
+def test_no_problem_phrases_open_no_ticket(text):
+    v = _visits([(D(2026, 10, 12), "P1", "刘", text, "满意")])
+    reg = register(v, PROJECTS, {}, _repairs(), Settings(), TODAY)
+    assert reg.new_tickets == [] and reg.visit_cells[2]["registered"] == "已登记 2026-11-21"
+    assert reg.problems == [] and reg.pending == []
+
+
+def _found_visits(rows, start=2):
+    keys = ["date", "project_id", "found", "problems", "part", "satisfaction"]
+    return pd.DataFrame([dict(zip(keys, r)) for r in rows], index=range(start, start + len(rows))).assign(
+        met=None, ticket_id=None, visit_id=None, registered=None, discipline=None)
+
+
+def test_explicit_column_decides_and_tickets_carry_part_and_discipline():
+    v = _found_visits([
+        (D(2026, 10, 12), "P1", "是", "", "屋面防水", "满意"),           # 是 with no text: a ticket
+        (D(2026, 10, 13), "P1", "否", "卫生间有渗水痕迹", None, "满意"),  # staff say no: none
+        (D(2026, 10, 14), "P1", "否", "无", None, "不太满意"),           # low rating: a ticket anyway
+        (D(2026, 10, 15), "P1", None, "外墙局部有裂缝", "防渗漏", "很满意"),  # blank: the text describes a defect
+    ])
+    reg = register(v, PROJECTS, {}, _repairs(), Settings(), TODAY)
+    assert [t["notice"] for t in reg.new_tickets] == [D(2026, 10, 12), D(2026, 10, 14), D(2026, 10, 15)]
+    t1, t2, t3 = reg.new_tickets
+    assert (t1["part"], t1["discipline"], t1["problem"]) == ("屋面防水", "土建", "回访发现问题（未写明，请补充问题描述）")
+    assert t2["problem"] == "回访满意度：不太满意" and t2["part"] is None
+    assert (t3["problem"], t3["discipline"]) == ("外墙局部有裂缝", "土建")
+    assert reg.discipline == {2: "土建", 5: "土建"}  # 专业 filled from 问题部位 on the visit rows
+
+
+def test_unclear_finding_waits_for_staff_then_finishes(tmp_path):
+    path = sample_book(tmp_path)
+    run_job(path, plan, today=TODAY, year=2026)
+    _add_visits(path, [{"date": D(2026, 10, 12), "project_id": "P002", "met": "刘主任",
+                        "problems": "基本正常，建议雨季前疏通落水口", "part": "屋面防水", "satisfaction": "满意"}])
+    res = run_job(path, visits, today=TODAY)
+    hint = [p for p in res.problems if p.column == "是否发现问题"]
+    assert len(hint) == 1 and hint[0].level == "提示" and hint[0].row == 4 and "看不出是否有问题" in hint[0].message
+    assert res.summary["tickets_opened"] == [] and res.summary["pending"] == [4]
+    wb = openpyxl.load_workbook(path)
+    v = wb["回访记录"]
+    vh = {c.value: c.column for c in v[1]}
+    assert v.cell(4, vh["登记状态"]).value.startswith("待确认")
+    assert v.cell(4, vh["回访编号"]).value == "HF2026-0002" and v.cell(4, vh["专业"]).value == "土建"
+    marked = sum(1 for r in range(4, wb["回访计划2026"].max_row + 1) if wb["回访计划2026"].cell(r, 12).value == "已回访")
+    assert marked == 1  # the visit fulfilled its plan row on the first run
+    # a rerun without an answer changes nothing
+    before = sheet_values(path, "回访记录")
+    run_job(path, visits, today=TODAY)
+    assert sheet_values(path, "回访记录") == before
+    # staff answer 是: the next run opens the ticket and finishes the registration
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    wb["回访记录"].cell(4, vh["是否发现问题"]).value = "是"
+    wb.save(path)
+    res = run_job(path, visits, today=TODAY)
+    assert res.summary["tickets_opened"] == ["BX2026-0004"] and res.summary["pending"] == []
+    assert res.summary["plan_rows_marked"] == 0 and res.summary["unmatched"] == []
+    wb = openpyxl.load_workbook(path)
+    v, rep = wb["回访记录"], wb["报修台账"]
+    assert v.cell(4, vh["登记状态"]).value == "已登记 2026-11-21" and v.cell(4, vh["回访编号"]).value == "HF2026-0002"
+    rh = {c.value: c.column for c in rep[1]}
+    new = next(r for r in range(2, rep.max_row + 1) if rep.cell(r, rh["报修单号"]).value == "BX2026-0004")
+    assert (rep.cell(new, rh["保修部位"]).value, rep.cell(new, rh["专业"]).value) == ("屋面防水", "土建")
+    assert rep.cell(new, rh["问题描述"]).value == "基本正常，建议雨季前疏通落水口"

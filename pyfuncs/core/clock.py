@@ -17,7 +17,7 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -93,11 +93,20 @@ def repair_due(
     days: Sequence[Any] | None = None,
     settings: Settings | None = None,
     calendar: WorkCalendar | None = None,
+    agreed_days: Sequence[Any] | None = None,
 ) -> tuple[np.ndarray, dict[int, str]]:
     """The on-site deadline per ticket: (datetime64[D] array, {position: problem}).
 
     ``urgencies``: 一般 / 紧急 / 涉及结构安全 (blank = 一般). ``days``: per-row number of days that
-    overrides the setting for that urgency (blank = the setting).
+    overrides the setting for that urgency (blank = the setting). ``agreed_days``: the dispatch
+    time the project's contract agrees (项目台账 约定到场天数), per row; it replaces the setting's
+    报修到场天数 for 一般 tickets only (emergencies keep their own, shorter clock); blank = the
+    setting.
+
+    >>> d = np.array(["2026-03-02", "2026-03-02", "2026-03-02"], dtype="datetime64[D]")
+    >>> due, _ = repair_due(d, ["一般", "一般", "紧急"], agreed_days=[3, None, 3])
+    >>> [str(x) for x in due]
+    ['2026-03-05', '2026-03-09', '2026-03-03']
     """
     s = settings or Settings()
     cal = calendar or default_calendar()
@@ -126,6 +135,15 @@ def repair_due(
         bad = np.isin(urg_codes, bad_codes)
         for i in np.flatnonzero(bad):
             errors[int(i)] = f"紧急程度无效: {urg[i]}（应为 一般、紧急 或 涉及结构安全）"
+    if agreed_days is not None:
+        agreed = _column(agreed_days, n)
+        counts, given, wrong = day_counts(agreed)
+        normal = ~cal_only & ~bad
+        wrong &= normal  # an emergency's clock does not depend on the agreed days
+        for i in np.flatnonzero(wrong):
+            errors.setdefault(int(i), f"约定到场天数无效: {agreed[i]}（应为不小于0的整数）")
+        n_days = np.where(normal & given & ~wrong, counts, n_days)
+        bad |= wrong
     if days is not None:
         override = _column(days, n)
         counts, given, wrong = day_counts(override)
@@ -203,3 +221,139 @@ def payer(causes: Sequence[Any], in_warranty: Sequence[Any]) -> np.ndarray:
     inw = np.array([v is True or v == "是" or (isinstance(v, (np.bool_,)) and bool(v)) for v in in_warranty])
     mapped = cause.map(lambda c: PAYER_IN_WARRANTY.get(c.strip() if isinstance(c, str) else c, UNDECIDED))
     return np.where(inw, mapped.to_numpy(dtype=object), PAID).astype(object)
+
+
+# --- one ticket's clock: the single definition of on site, open, overdue and response time ----------
+PENDING, ON_SITE_STATE, REPAIRING, DONE, SIGNED_OFF, CLOSED = "待派工", "已到场", "维修中", "已完成", "已验收", "已关闭"
+# the finished states (the ticket is no longer open) are CLOSED_STATES above: DONE, SIGNED_OFF, CLOSED
+#: How far along each 状态 is (a 状态 behind what the dates say gets a reminder).
+STATE_RANK = {PENDING: 0, ON_SITE_STATE: 1, REPAIRING: 1, DONE: 2, SIGNED_OFF: 3, CLOSED: 4}
+
+
+def _dates(values: Any, n: int) -> np.ndarray:
+    if values is None:
+        return np.full(n, NAT)
+    return np.asarray(values, dtype="datetime64[D]").reshape(-1)
+
+
+def _signed(values: Any, n: int) -> np.ndarray:
+    """用户签认 as bool: 是 (or True) means the user signed the repair off."""
+    arr = _column(values, n)
+    return np.array([v is True or (isinstance(v, np.bool_) and bool(v))
+                     or (isinstance(v, str) and v.strip() == "是") for v in arr], dtype=bool)
+
+
+def on_site_dates(arrivals: Any, done: Any = None, accepted: Any = None) -> np.ndarray:
+    """The day the contractor was on site: 到场日期; where it is blank, the 完成日期, else the
+    验收日期 (whoever completed the repair was there by then).
+
+    >>> d = lambda *s: np.array(s, dtype="datetime64[D]")
+    >>> [str(x) for x in on_site_dates(d("2026-09-02", "NaT", "NaT"), d("NaT", "2026-09-05", "NaT"),
+    ...                                d("NaT", "NaT", "2026-09-09"))]
+    ['2026-09-02', '2026-09-05', '2026-09-09']
+    """
+    arr = _dates(arrivals, 0 if arrivals is None else len(np.asarray(arrivals).reshape(-1)))
+    n = len(arr)
+    fin, acc = _dates(done, n), _dates(accepted, n)
+    return np.where(np.isnat(arr), np.where(np.isnat(fin), acc, fin), arr)
+
+
+def derived_state(arrivals: Any, done: Any = None, accepted: Any = None, signed: Any = None) -> np.ndarray:
+    """状态 as the dates and the sign-off say: 已验收 only when the user signed (用户签认 是);
+    完成日期 or 验收日期 without the signature: 已完成; 到场日期 only: 维修中; nothing: 待派工.
+
+    >>> d = lambda *s: np.array(s, dtype="datetime64[D]")
+    >>> derived_state(d("2026-09-02", "2026-09-02", "2026-09-02", "NaT"), d("NaT", "2026-09-05", "2026-09-05", "NaT"),
+    ...               d("NaT", "2026-09-06", "2026-09-06", "NaT"), [None, None, "是", None]).tolist()
+    ['维修中', '已完成', '已验收', '待派工']
+    """
+    arr = _dates(arrivals, len(np.asarray(arrivals).reshape(-1)))
+    n = len(arr)
+    fin, acc = _dates(done, n), _dates(accepted, n)
+    return np.where(_signed(signed, n), SIGNED_OFF,
+                    np.where(~np.isnat(fin) | ~np.isnat(acc), DONE,
+                             np.where(~np.isnat(arr), REPAIRING, PENDING))).astype(object)
+
+
+class TicketClock(NamedTuple):
+    """Everything the ledger, the report and the to-do list say about each ticket's clock.
+
+    ``late`` is NaN where the clock does not run: deadline unknown, closed with no date at all,
+    or a paid repair outside warranty (unless the setting 过保报修计超期 is 是).
+    """
+
+    due: np.ndarray          # 应到场日期, datetime64[D]
+    errors: dict[int, str]   # position → problem (bad urgency / days): due is NaT there
+    on_site: np.ndarray      # 到场日期, else 完成日期, else 验收日期
+    state: np.ndarray        # 状态 as given, else as the dates and 用户签认 say
+    open: np.ndarray         # not finished: no 完成/验收日期 and 状态 not 已完成/已验收/已关闭
+    late: np.ndarray         # days overdue (float; NaN where the clock does not run)
+    clock_off: np.ndarray    # True where the clock does not run because the repair is out of warranty
+    response: np.ndarray     # days from 报修日期 to on_site (float; NaN where either is unknown)
+
+    @property
+    def overdue(self) -> np.ndarray:
+        """超期: days overdue > 0 (closed tickets that were late included)."""
+        return np.nan_to_num(self.late, nan=0.0) > 0
+
+
+def ticket_clock(
+    notices: Any,
+    urgencies: Sequence[Any] | None = None,
+    *,
+    arrivals: Any = None,
+    done: Any = None,
+    accepted: Any = None,
+    signed: Any = None,
+    states: Sequence[Any] | None = None,
+    out_of_warranty: Any = None,
+    agreed_days: Sequence[Any] | None = None,
+    as_of: Any = None,
+    settings: Settings | None = None,
+    calendar: WorkCalendar | None = None,
+) -> TicketClock:
+    """The one definition of a ticket's deadline, overdue days, open/closed and response time
+    (docs/rules-ledger.md §2), used by 刷新台账, 统计报表 and anything else that counts overdue repairs.
+
+    - deadline: :func:`repair_due` (the project's agreed days for 一般 tickets, if any);
+    - on site: 到场日期, else 完成日期, else 验收日期 (:func:`on_site_dates`);
+    - days overdue: (on site, or ``as_of`` while nobody has been) − deadline, when positive;
+      a ticket closed (状态 已完成/已验收/已关闭) with no date at all does not keep growing;
+      a repair outside warranty (``out_of_warranty`` True) has no clock unless the setting
+      过保报修计超期 says so;
+    - open: no 完成日期, no 验收日期 and 状态 (given, else from the dates) not a closed state.
+
+    The issue's case: notice 2026-09-01, done 2026-09-05, no arrival, 已完成: on site 09-05, due
+    09-08, not overdue, not open.
+
+    >>> d = lambda *s: np.array(s, dtype="datetime64[D]")
+    >>> c = ticket_clock(d("2026-09-01", "2026-09-01", "2026-01-05", "2026-09-01"), ["一般"] * 4,
+    ...                  arrivals=d("NaT", "NaT", "NaT", "NaT"), done=d("2026-09-05", "NaT", "NaT", "NaT"),
+    ...                  states=["已完成", None, "已关闭", None], out_of_warranty=[False, False, False, True],
+    ...                  as_of=dt.date(2026, 9, 20))
+    >>> c.late.tolist(), c.open.tolist(), c.overdue.tolist()
+    ([0.0, 12.0, nan, nan], [False, True, False, True], [False, True, False, False])
+    """
+    s = settings or Settings()
+    notice = np.asarray(notices, dtype="datetime64[D]").reshape(-1)
+    n = len(notice)
+    today = np.datetime64(as_of if as_of is not None else dt.date.today(), "D")
+    due, errors = repair_due(notice, urgencies, None, s, calendar, agreed_days)
+    arr, fin, acc = _dates(arrivals, n), _dates(done, n), _dates(accepted, n)
+    on_site = on_site_dates(arr, fin, acc)
+    derived = derived_state(arr, fin, acc, signed)
+    given = _column(states, n)
+    given = np.array([v.strip() if isinstance(v, str) and v.strip() else None for v in given], dtype=object)
+    state = np.where(pd.isna(given), derived, given).astype(object)
+    closed = pd.Series(state, dtype=object).isin(CLOSED_STATES).to_numpy()
+    is_open = np.isnat(fin) & np.isnat(acc) & ~closed
+    # days late: the ledger's one rule (on site = arrival, else completion, else acceptance; closed
+    # with no date: no clock), judged on the state as given or, where blank, as the dates say
+    late = ticket_overdue_days(due, arr, fin, acc, state, today) if n else np.zeros(0)
+    outside = np.zeros(n, dtype=bool) if out_of_warranty is None else np.array(
+        [v is True or (isinstance(v, np.bool_) and bool(v)) for v in _column(out_of_warranty, n)], dtype=bool)
+    clock_off = outside & (not s.overdue_out_of_warranty)
+    late = np.where(clock_off, np.nan, late)
+    response = (on_site - notice).astype("timedelta64[D]").astype(float)
+    response[np.isnat(on_site) | np.isnat(notice)] = np.nan
+    return TicketClock(due, errors, on_site, state, is_open, late, clock_off, response)

@@ -136,6 +136,8 @@ class Settings:
     warn_days: int = 90
     warn_tiers: tuple[int, ...] = (30, 60, 90)
     long_open_days: int = 90
+    overdue_out_of_warranty: bool = False
+    sign_remind_days: int = 7
     repeat_count: int = 3
     repeat_months: int = 12
     design_life: int = 50
@@ -415,7 +417,10 @@ SETTING_ROWS: tuple[SettingRow, ...] = (
     SettingRow("warn_days", "到期提醒天数", _int, str, "保修到期前多少天显示“即将到期”"),
     SettingRow("warn_tiers", "提醒分档", _tiers, lambda v: ",".join(map(str, v)), "统计报表中即将到期的分档（天）"),
     SettingRow("long_open_days", "长期未结天数", _int, str, "报修超过多少天未完成时提醒"),
-    SettingRow("repeat_count", "重复缺陷次数", _int, str, "同一项目、位置、部位在期间内报修达到此次数时提醒"),
+    SettingRow("overdue_out_of_warranty", "过保报修计超期", _bool, lambda v: "是" if v else "否",
+               "保修期外的报修（有偿维修）是否也按到场时限计超期；否：过保报修没有保修的7天到场时限，不计超期"),
+    SettingRow("sign_remind_days", "签认提醒天数", _int, str, "维修完成后超过多少天用户仍未签认时提醒"),
+    SettingRow("repeat_count", "重复缺陷次数", _int, str, "同一项目、同一具体位置和保修部位（未填具体位置的按项目和保修部位）在期间内报修达到此次数时提醒"),
     SettingRow("repeat_months", "重复缺陷期间月数", _int, str, "重复缺陷的统计期间（月）"),
     SettingRow("design_life", "默认合理使用年限", _int, str, "项目未填合理使用年限时，地基基础和主体结构的保修期（年）"),
     SettingRow("first_visit_months", "首次回访月数", _int, str, "交付后第几个月内首次例行回访"),

@@ -248,16 +248,47 @@ def check_terms(d: Data) -> list[Problem]:
     return out
 
 
+def check_signoff(d: Data) -> list[Problem]:
+    """用户签认 and 状态 agree: 已验收 needs the user's sign-off; a sign-off needs a finished repair."""
+    f = d.frames["repairs"]
+    out = []
+    if not len(f.df):
+        return out
+    signed = f.df["signed"].map(lambda v: isinstance(v, str) and v.strip() == "是").to_numpy(dtype=bool)
+    state = f.df["state"].to_numpy(dtype=object)
+    for r in f.df.index[(state == "已验收") & ~signed]:
+        out.append(Problem(f.sheet, int(r), f.header("signed"),
+                           "状态为已验收，但用户签认未填：用户签认后才算已验收", HINT))
+    unfinished = np.isnat(f.dates("done")) & np.isnat(f.dates("accepted"))
+    for r in f.df.index[signed & unfinished]:
+        out.append(Problem(f.sheet, int(r), f.header("done"), "用户已签认，但完成日期和验收日期都为空", HINT))
+    return out
+
+
 def check_visits(d: Data) -> list[Problem]:
+    from pyfuncs.core.findings import PROBLEM, UNCLEAR, classify
+
     f = d.frames["visits"]
     out = []
     if not len(f.df):
         return out
     low = f.df["satisfaction"].isin(("不太满意", "不满意")).to_numpy()
-    no_ticket = f.df["ticket_id"].isna().to_numpy() & f.df["registered"].isna().to_numpy()
+    pending = f.df["registered"].map(lambda v: isinstance(v, str) and v.startswith("待确认")).to_numpy(dtype=bool)
+    no_ticket = f.df["ticket_id"].isna().to_numpy() & (f.df["registered"].isna().to_numpy() | pending)
     for r in f.df.index[low & no_ticket]:
         out.append(Problem(f.sheet, int(r), f.header("satisfaction"),
                            "评价为不满意但没有报修单，运行“登记回访”会自动开单", HINT))
+    for r, found, text in zip(f.df.index, f.df["found"], f.df["problems"]):
+        if is_blank(text):
+            continue
+        kind = classify(text)
+        if found == "否" and kind == PROBLEM:
+            out.append(Problem(f.sheet, int(r), f.header("found"),
+                               f"是否发现问题为否，但发现问题写了「{str(text).strip()}」：请核对（为否时不开报修单）", HINT))
+        elif is_blank(found) and kind == UNCLEAR:
+            out.append(Problem(f.sheet, int(r), f.header("found"),
+                               f"发现问题「{str(text).strip()}」看不出是否有问题：请填写是否发现问题（是：登记回访时开报修单）",
+                               HINT))
     rep = d.frames["repairs"]
     tickets = set(rep.df["ticket_id"].dropna().map(lambda v: str(v).strip()))
     for r, tid in f.df["ticket_id"].dropna().items():
@@ -278,6 +309,7 @@ CHECKS: tuple[Callable[[Data], list[Problem]], ...] = (
     check_duplicate_tickets,
     check_date_order,
     check_terms,
+    check_signoff,
     check_visits,
 )
 

@@ -167,7 +167,12 @@ def repair_fields(ticket: dict[str, Any], project: dict[str, Any], settings) -> 
     # the ticket's own 联系电话 wins over the project's; 验收日期 prints in 用户签认
     f["phone"] = ticket.get("phone") if not is_blank(ticket.get("phone")) else project.get("phone")
     f["accepted"] = ticket.get("accepted")
-    f["clock_days"] = settings.clock_days
+    if is_blank(f.get("discipline")) and not is_blank(f.get("part")):
+        from pyfuncs.core.parts import PART_DISCIPLINE
+
+        f["discipline"] = PART_DISCIPLINE.get(str(f["part"]).strip())
+    agreed = project.get("dispatch_days")
+    f["clock_days"] = settings.clock_days if is_blank(agreed) else int(agreed)  # the contract's, if agreed
     f["cost"] = ticket.get("cost")
     return f
 
@@ -210,7 +215,6 @@ def run(book, opts: JobOptions) -> JobResult:
     from pyfuncs.core.clock import payer, repair_due
     from pyfuncs.jobs._common import settings_and_calendar, terms_with_ends
     from pyfuncs.jobs.plan import read_plan
-    from pyfuncs.jobs.report import CLOSED_STATES
     from pyfuncs.schema import TABLES
     from pyfuncs.core.parts import PART_LABELS
 
@@ -228,7 +232,16 @@ def run(book, opts: JobOptions) -> JobResult:
         if not is_blank(p["project_id"]) and p["project_id"] not in proj:
             proj[str(p["project_id"]).strip()] = p.to_dict()
     repairs = frames["repairs"].df
-    open_mask = repairs["done"].isna() & ~repairs["state"].map(lambda s: show(s) in CLOSED_STATES)
+    # open as the ledger counts it (the core's one definition: no 完成/验收日期, 状态 not closed)
+    from pyfuncs.core.clock import ticket_clock
+
+    def _days(key):
+        return repairs[key].to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
+
+    open_mask = pd.Series(ticket_clock(_days("notice"), None, arrivals=_days("arrival"), done=_days("done"),
+                                       accepted=_days("accepted"), signed=repairs["signed"].to_numpy(dtype=object),
+                                       states=repairs["state"].to_numpy(dtype=object), as_of=opts.today).open,
+                          index=repairs.index) if len(repairs) else pd.Series(dtype=bool)
 
     def open_tickets(pid: str) -> list[str]:
         sel = repairs[(repairs["project_id"] == pid) & open_mask]
@@ -335,8 +348,9 @@ def run(book, opts: JobOptions) -> JobResult:
             t = hit.iloc[0].to_dict()
             p = proj.get(show(t["project_id"]), {"project_id": t["project_id"]})
             if is_blank(t.get("due")) and not is_blank(t.get("notice")):
+                agreed = p.get("dispatch_days")
                 due, _ = repair_due(np.array([t["notice"]], dtype="datetime64[D]"), [t.get("urgency")], None,
-                                    settings, calendar)
+                                    settings, calendar, [None if is_blank(agreed) else agreed])
                 t["due"] = due[0]
             if is_blank(t.get("in_warranty")) and not is_blank(t.get("notice")):
                 ends = terms[(terms["project_id"] == show(t["project_id"])) & (terms["part"] == t.get("part"))]["end"]

@@ -2,8 +2,14 @@
 
 保修条款: 到期日期, 保修状态, 提示 (notes such as "约定保修期短于法定最低期限").
 报修台账: 报修单号 (only where blank: prefix + year + running number, never reusing a number),
-应到场日期, 是否在保 (是/否), 费用承担 (DOMAIN §2 words), 超期天数, 状态 (only where blank,
-from the dates), 提醒 (超期 / 长期未结 / 重复缺陷 / 状态与日期不符 / 数据有误).
+专业 (only where blank, from 保修部位), 应到场日期 (the project's 约定到场天数 for 一般 tickets,
+else the setting), 是否在保 (是/否), 费用承担 (docs/rules-ledger.md §3), 超期天数 (the core's one
+definition, :func:`pyfuncs.core.clock.ticket_clock`: blank for a paid repair outside warranty
+unless 过保报修计超期), 状态 (only where blank, from the dates and 用户签认), 提醒 (超期 / 长期未结 /
+重复缺陷 / 状态与日期不符 / 已验收但未签认 / 完成后未签认 / 数据有误).
+
+:func:`assess_tickets` is shared with 统计报表, so the ledger and the report count the same
+tickets as open and overdue.
 
 Only computed columns are written; staff columns never. A row with bad data is reported
 (sheet, Excel row, column, Chinese message), its computed cells are left empty and its 提示/提醒
@@ -13,6 +19,7 @@ take whole columns), so 20,000 tickets are a handful of numpy operations.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -21,12 +28,10 @@ from pyfuncs.core.parts import PART_LABELS, STRUCTURE
 from pyfuncs.io.book import Book, is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
 from pyfuncs.jobs._common import raw_bad_values
-from pyfuncs.schema import TABLES
+from pyfuncs.schema import REPAIRS, TABLES
 from pyfuncs.tables import ERROR, HINT, Frame, read_calendar, read_settings, read_table, write_columns
 
 NAT = np.datetime64("NaT", "D")
-STATE_RANK = {"待派工": 0, "已到场": 1, "维修中": 1, "已完成": 2, "已验收": 3, "已关闭": 4}
-CLOSED = ("已完成", "已验收", "已关闭")
 
 
 def _key(values) -> np.ndarray:
@@ -34,9 +39,16 @@ def _key(values) -> np.ndarray:
     return np.array(["" if is_blank(v) else "".join(str(v).split()) for v in values], dtype=object)
 
 
-def project_index(projects: Frame) -> pd.DataFrame:
-    """The ledger by project id (first row wins for duplicates): accepted, city, design life."""
-    df = projects.df[projects.df["project_id"].notna()].copy()
+def project_index(projects: Frame | pd.DataFrame) -> pd.DataFrame:
+    """The ledger by project id (first row wins for duplicates): accepted, city, design life,
+    agreed dispatch days. Takes the read :class:`Frame` or its typed DataFrame."""
+    df = projects.df if isinstance(projects, Frame) else projects
+    for key in ("accepted", "city", "design_life", "dispatch_days"):
+        if key not in df.columns:  # a caller's partial table: the missing facts are blank
+            df = df.assign(**{key: pd.Series([None] * len(df), index=df.index, dtype=object)})
+    if not pd.api.types.is_datetime64_any_dtype(df["accepted"]):
+        df = df.assign(accepted=pd.to_datetime(df["accepted"], errors="coerce"))
+    df = df[df["project_id"].notna()].copy()
     df["pid"] = _key(df["project_id"])
     df = df[~df["pid"].duplicated()]
     return df.set_index("pid")
@@ -128,10 +140,20 @@ def compute_terms(terms: Frame, proj: pd.DataFrame, settings, today,
 def effective_ends(proj: pd.DataFrame, terms: Frame, term_ends: np.ndarray, settings) -> pd.DataFrame:
     """(pid, part) → end: the 保修条款 row's end where there is one (latest if several), else the
     statutory default from the project's 竣工验收日期."""
-    base = part_ends(proj, settings)
+    rows = None
     if len(terms.df):
-        t = pd.DataFrame({"pid": _key(terms.df["project_id"]), "part": terms.df["part"].to_numpy(dtype=object),
-                          "end": term_ends})
+        rows = pd.DataFrame({"project_id": terms.df["project_id"].to_numpy(dtype=object),
+                             "part": terms.df["part"].to_numpy(dtype=object), "end": term_ends})
+    return effective_ends_from(proj, rows, settings)
+
+
+def effective_ends_from(proj: pd.DataFrame, term_rows: pd.DataFrame | None, settings) -> pd.DataFrame:
+    """:func:`effective_ends` from a plain table of 保修条款 rows (project_id, part, end)."""
+    base = part_ends(proj, settings)
+    if term_rows is not None and len(term_rows):
+        ends = term_rows["end"].to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
+        t = pd.DataFrame({"pid": _key(term_rows["project_id"]), "part": term_rows["part"].to_numpy(dtype=object),
+                          "end": ends})
         t = t[(t["pid"] != "") & t["part"].notna() & ~np.isnat(t["end"].to_numpy(dtype="datetime64[D]"))]
         t = t.groupby(["pid", "part"], as_index=False)["end"].max()
         base = base.set_index(["pid", "part"])
@@ -171,14 +193,18 @@ def next_ticket_ids(existing, years: np.ndarray, prefix: str) -> list[str]:
 
 
 def repeat_counts(pids, places, parts, notices: np.ndarray, months: int) -> np.ndarray:
-    """For each ticket: how many tickets of the same project+place+part were reported in the
-    ``months`` months up to and including its own notice date (0 where the key is incomplete)."""
+    """For each ticket: how many tickets of the same project and place and part were reported in
+    the ``months`` months up to and including its own notice date.
+
+    Where 具体位置 is blank the key falls back to project + 保修部位 (docs/rules-ledger.md §5), where 保修部位
+    is blank to project + 具体位置; 0 where neither is filled or the project or date is missing."""
     from pyfuncs.core.dates import add_months
 
     n = len(notices)
     out = np.zeros(n, dtype=np.int64)
-    key = pd.Series(_key(pids)) + "\x1f" + pd.Series(_key(places)) + "\x1f" + pd.Series(_key(parts))
-    ok = (_key(pids) != "") & (_key(places) != "") & (_key(parts) != "") & ~np.isnat(notices)
+    kp, kl, kt = _key(pids), _key(places), _key(parts)
+    key = pd.Series(kp) + "\x1f" + pd.Series(kl) + "\x1f" + pd.Series(kt)
+    ok = (kp != "") & ((kl != "") | (kt != "")) & ~np.isnat(notices)
     if not ok.any():
         return out
     idx = np.flatnonzero(ok)
@@ -195,52 +221,98 @@ def repeat_counts(pids, places, parts, notices: np.ndarray, months: int) -> np.n
     return out
 
 
-def derived_state(arrival, done, accepted) -> np.ndarray:
-    return np.where(~np.isnat(accepted), "已验收",
-                    np.where(~np.isnat(done), "已完成",
-                             np.where(~np.isnat(arrival), "维修中", "待派工"))).astype(object)
+def derived_state(arrival, done, accepted, signed=None) -> np.ndarray:
+    """状态 from the dates and 用户签认 (the core's :func:`pyfuncs.core.clock.derived_state`)."""
+    from pyfuncs.core.clock import derived_state as core_derived_state
+
+    return core_derived_state(arrival, done, accepted, signed)
 
 
-def compute_repairs(rep: Frame, proj: pd.DataFrame, ends: pd.DataFrame, settings, calendar, today,
-                    visits_ticket_ids=()) -> tuple[pd.DataFrame, list[Problem], dict]:
-    from pyfuncs.core.clock import overdue_days, payer, repair_due
+class TicketAssessment(NamedTuple):
+    """What the ledger knows about each ticket, before reminders: used by 刷新台账 and 统计报表
+    alike, so both count the same tickets as open and overdue."""
 
-    df = rep.df
+    clock: object            # pyfuncs.core.clock.TicketClock
+    end: np.ndarray          # warranty end of the ticket's part (datetime64[D])
+    in_warranty: np.ndarray  # bool: reported on or before that end
+    no_part: np.ndarray      # bool: no 保修部位, the project's latest non-structural end used
+    bad_msg: np.ndarray      # "" where the row is good, else why its computed cells stay empty
+    problems: list[Problem]
+
+    @property
+    def bad(self) -> np.ndarray:
+        return self.bad_msg != ""
+
+    @property
+    def overdue(self) -> np.ndarray:
+        return self.clock.overdue & ~self.bad
+
+    @property
+    def open(self) -> np.ndarray:
+        return self.clock.open & ~self.bad
+
+
+def assess_tickets(df: pd.DataFrame, bad_rows: dict, proj: pd.DataFrame, ends: pd.DataFrame, settings, calendar,
+                   today) -> TicketAssessment:
+    """Every ticket of ``df`` (the typed 报修台账, indexed by Excel row): its warranty end, whether
+    it is in warranty, and its clock (:func:`pyfuncs.core.clock.ticket_clock`), with the rows whose
+    data make the clock meaningless marked bad. ``bad_rows``: {row: {key: message}} found when the
+    sheet was read. ``proj``: :func:`project_index`; ``ends``: :func:`effective_ends`."""
+    from pyfuncs.core.clock import ticket_clock
+
+    missing = [c.key for c in REPAIRS.columns if c.key not in df.columns]
+    if missing:  # a caller's partial table: what it does not have is blank
+        df = df.assign(**{k: pd.Series([None] * len(df), index=df.index, dtype=object) for k in missing})
     n = len(df)
     rows = df.index.to_numpy()
+    h = {c.key: c.header for c in REPAIRS.columns}
     problems: list[Problem] = []
     today64 = np.datetime64(today, "D")
+
+    def dates(key):
+        return df[key].to_numpy(dtype="datetime64[s]").astype("datetime64[D]") if n else np.zeros(0, "datetime64[D]")
+
     pid = _key(df["project_id"])
     part = df["part"].to_numpy(dtype=object)
-    notice = rep.dates("notice")
-    arrival, done, accepted = rep.dates("arrival"), rep.dates("done"), rep.dates("accepted")
+    notice = dates("notice")
+    arrival, done, accepted = dates("arrival"), dates("done"), dates("accepted")
 
     bad_msg = np.full(n, "", dtype=object)
     for i, r in enumerate(rows):
-        if int(r) in rep.bad:
-            bad_msg[i] = "；".join(rep.bad[int(r)].values())
+        if int(r) in bad_rows:
+            bad_msg[i] = "；".join(bad_rows[int(r)].values())
     known = pd.Series(pid).isin(proj.index).to_numpy() if n else np.zeros(0, bool)
     for i in np.flatnonzero(~known & (pid != "") & (bad_msg == "")):
         bad_msg[i] = f"项目编号「{pid[i]}」不在项目台账中"
-        problems.append(Problem(rep.sheet, int(rows[i]), rep.header("project_id"), bad_msg[i], ERROR))
+        problems.append(Problem(REPAIRS.sheet, int(rows[i]), h["project_id"], bad_msg[i], ERROR))
 
     # warranty end of the ticket's part; no part: the project's latest non-structural end
     key_end = ends.set_index(["pid", "part"])["end"]
     idx = pd.MultiIndex.from_arrays([pid, part.astype(object)])
     end = key_end.reindex(idx).to_numpy(dtype="datetime64[D]") if n else np.zeros(0, "datetime64[D]")
     nonstruct = ends[ends["part"] != STRUCTURE].groupby("pid")["end"].max()
-    no_part = pd.isna(part) & (bad_msg == "")
+    no_part = pd.isna(part) & (bad_msg == "") if n else np.zeros(0, bool)
     if no_part.any():
         end = np.where(no_part, pd.Series(pid).map(nonstruct).to_numpy(dtype="datetime64[D]"), end)
     for i in np.flatnonzero((bad_msg == "") & np.isnat(end) & known):
         bad_msg[i] = "无法确定保修到期日（项目台账缺少竣工验收日期）"
-        problems.append(Problem(rep.sheet, int(rows[i]), rep.header("project_id"), bad_msg[i], ERROR))
+        problems.append(Problem(REPAIRS.sheet, int(rows[i]), h["project_id"], bad_msg[i], ERROR))
+    in_w = ~np.isnat(end) & ~np.isnat(notice) & (notice <= end)
+    out_w = ~np.isnat(end) & ~np.isnat(notice) & (notice > end)
 
-    due, due_err = repair_due(notice, df["urgency"].to_numpy(dtype=object), None, settings, calendar)
-    for i, msg in due_err.items():
+    agreed = (pd.Series(pid).map(proj["dispatch_days"]).to_numpy(dtype=object)
+              if n and "dispatch_days" in proj.columns else None)
+    if agreed is not None:
+        agreed = np.array([None if pd.isna(v) else v for v in agreed], dtype=object)
+    clock = ticket_clock(notice, df["urgency"].to_numpy(dtype=object), arrivals=arrival, done=done,
+                         accepted=accepted, signed=df["signed"].to_numpy(dtype=object),
+                         states=df["state"].to_numpy(dtype=object), out_of_warranty=out_w,
+                         agreed_days=agreed, as_of=today64, settings=settings, calendar=calendar)
+    for i, msg in clock.errors.items():
         if not bad_msg[i]:
             bad_msg[i] = msg
-            problems.append(Problem(rep.sheet, int(rows[i]), rep.header("urgency"), msg, ERROR))
+            col = "urgency" if msg.startswith("紧急程度") else "project_id"
+            problems.append(Problem(REPAIRS.sheet, int(rows[i]), h[col], msg, ERROR))
     # dates out of order make the clock meaningless for that row
     order_checks = (
         (arrival, notice, "arrival", "到场日期早于报修日期"),
@@ -251,20 +323,33 @@ def compute_repairs(rep: Frame, proj: pd.DataFrame, ends: pd.DataFrame, settings
         wrong = ~np.isnat(later) & ~np.isnat(earlier) & (later < earlier) & (bad_msg == "")
         for i in np.flatnonzero(wrong):
             bad_msg[i] = msg
-            problems.append(Problem(rep.sheet, int(rows[i]), rep.header(key), msg, ERROR))
-    bad = bad_msg != ""
+            problems.append(Problem(REPAIRS.sheet, int(rows[i]), h[key], msg, ERROR))
+    return TicketAssessment(clock, end, in_w, no_part, bad_msg, problems)
 
-    in_w = ~np.isnat(end) & ~np.isnat(notice) & (notice <= end)
+
+def compute_repairs(rep: Frame, proj: pd.DataFrame, ends: pd.DataFrame, settings, calendar, today,
+                    visits_ticket_ids=()) -> tuple[pd.DataFrame, list[Problem], dict]:
+    from pyfuncs.core.clock import SIGNED_OFF, STATE_RANK, payer
+    from pyfuncs.core.parts import discipline_of
+
+    df = rep.df
+    n = len(df)
+    today64 = np.datetime64(today, "D")
+    pid = _key(df["project_id"])
+    part = df["part"].to_numpy(dtype=object)
+    notice = rep.dates("notice")
+    arrival, done, accepted = rep.dates("arrival"), rep.dates("done"), rep.dates("accepted")
+    signed_raw = df["signed"].to_numpy(dtype=object)
+    signed = np.array([isinstance(v, str) and v.strip() == "是" for v in signed_raw], dtype=bool)
+
+    a = assess_tickets(df, rep.bad, proj, ends, settings, calendar, today)
+    problems = list(a.problems)
+    bad, bad_msg, clock, in_w, no_part = a.bad, a.bad_msg, a.clock, a.in_warranty, a.no_part
     pay = payer(df["cause"].to_numpy(dtype=object), in_w) if n else np.zeros(0, object)
-    # staff who fill only 完成/验收日期 were there by then; a ticket closed without any date stops
-    # the clock instead of counting to today forever
-    on_site = np.where(np.isnat(arrival), np.where(np.isnat(done), accepted, done), arrival)
-    late = overdue_days(due, on_site, today64) if n else np.zeros(0)
-    closed_no_dates = np.isnat(on_site) & pd.Series(df["state"].to_numpy(dtype=object)).isin(CLOSED).to_numpy()
-    late = np.where(closed_no_dates, np.nan, late)
+    late = clock.late
 
-    # 状态: derived from the dates, written only where blank (fill_blank)
-    derived = derived_state(arrival, done, accepted)
+    # 状态: derived from the dates and the sign-off, written only where blank (fill_blank)
+    derived = derived_state(arrival, done, accepted, signed_raw)
     state_now = df["state"].to_numpy(dtype=object)
     state = np.where(pd.isna(state_now), derived, state_now)
 
@@ -272,19 +357,31 @@ def compute_repairs(rep: Frame, proj: pd.DataFrame, ends: pd.DataFrame, settings
     flags = [[] for _ in range(n)]
     for i in np.flatnonzero(~bad & (np.nan_to_num(late, nan=0) > 0)):
         flags[i].append(f"超期{int(late[i])}天")
-    open_ = np.isnat(done) & np.isnat(accepted) & ~pd.Series(state).isin(CLOSED).to_numpy()
+    open_ = clock.open
     age = (today64 - notice).astype("timedelta64[D]").astype(float)
     for i in np.flatnonzero(~bad & open_ & (np.nan_to_num(age, nan=0) > settings.long_open_days)):
         flags[i].append(f"长期未结（已{int(age[i])}天）")
-    reps = repeat_counts(pid, df["place"].to_numpy(dtype=object), part, np.where(bad, NAT, notice),
-                         settings.repeat_months)
+    places = df["place"].to_numpy(dtype=object)
+    reps = repeat_counts(pid, places, part, np.where(bad, NAT, notice), settings.repeat_months)
+    no_place = _key(places) == ""
     for i in np.flatnonzero(reps >= settings.repeat_count):
-        flags[i].append(f"重复缺陷（{settings.repeat_months}个月内第{reps[i]}次）")
+        how = "，未填具体位置，按项目和保修部位统计" if no_place[i] else ""
+        flags[i].append(f"重复缺陷（{settings.repeat_months}个月内第{reps[i]}次{how}）")
     rank_now = pd.Series(state_now).map(STATE_RANK).to_numpy(dtype=float)
     rank_dates = pd.Series(derived).map(STATE_RANK).to_numpy(dtype=float)
     behind = ~bad & ~np.isnan(rank_now) & (rank_now < rank_dates)
     for i in np.flatnonzero(behind):
-        flags[i].append(f"状态与日期不符（按日期应为{derived[i]}）")
+        by = "日期和用户签认" if signed[i] else "日期"
+        flags[i].append(f"状态与日期不符（按{by}应为{derived[i]}）")
+    unsigned_accept = ~bad & (state_now == SIGNED_OFF) & ~signed
+    for i in np.flatnonzero(unsigned_accept):
+        flags[i].append("状态为已验收，但用户签认未填（用户签认后才算已验收）")
+    finished = np.where(np.isnat(done), accepted, done)
+    since = (today64 - finished).astype("timedelta64[D]").astype(float)
+    unsigned = (~bad & ~signed & ~np.isnat(finished) & ~unsigned_accept & (state_now != "已关闭")
+                & (np.nan_to_num(since, nan=0) > settings.sign_remind_days))
+    for i in np.flatnonzero(unsigned):
+        flags[i].append(f"完成已{int(since[i])}天，用户未签认")
     for i in np.flatnonzero(no_part & ~bad):
         flags[i].append("未填保修部位，按该项目非结构部位最晚到期日判断是否在保")
     for i in np.flatnonzero(bad):
@@ -301,22 +398,27 @@ def compute_repairs(rep: Frame, proj: pd.DataFrame, ends: pd.DataFrame, settings
 
     out = pd.DataFrame({
         "ticket_id": new_ids,
-        "due": np.where(bad, NAT, due),
-        "in_warranty": np.where(bad | np.isnat(end) | np.isnat(notice), None, np.where(in_w, "是", "否")),
+        "discipline": discipline_of(part) if n else np.zeros(0, object),
+        "due": np.where(bad, NAT, clock.due),
+        "in_warranty": np.where(bad | np.isnat(a.end) | np.isnat(notice), None, np.where(in_w, "是", "否")),
         "payer": np.where(bad, None, pay),
         "overdue": pd.array(np.where(bad | np.isnan(late), np.nan, late), dtype="Float64").astype("Int64")
         if n else pd.array([], dtype="Int64"),
         "state": np.where(bad & pd.isna(state_now), None, state),
         "flags": ["；".join(f) if f else None for f in flags],
     }, index=df.index)
+    overdue = a.overdue
     stats = {
         "tickets": int(n),
         "new_ticket_ids": int(need.sum()),
-        "overdue": int(((np.nan_to_num(late, nan=0) > 0) & ~bad).sum()),
-        "open": int((open_ & ~bad).sum()),
+        "overdue": int(overdue.sum()),
+        "open": int(a.open.sum()),
+        "open_overdue": int((overdue & a.open).sum()),
         "long_open": int(sum(any(f.startswith("长期未结") for f in fl) for fl in flags)),
         "repeat_defects": int((reps >= settings.repeat_count).sum()),
+        "unsigned": int(unsigned.sum()),
         "in_warranty": int((in_w & ~bad).sum()),
+        "out_of_warranty_no_clock": int((clock.clock_off & ~bad).sum()),
         "bad_rows": int(bad.sum()),
     }
     return out, problems, stats
@@ -369,8 +471,9 @@ def run(book: Book, opts: JobOptions) -> JobResult:
     s = result.summary
     result.messages.append(
         f"刷新完成（{today:%Y-%m-%d}）：保修条款 {s['terms']} 行，其中即将到期 {s['terms_status'].get('即将到期', 0)} 项；"
-        f"报修 {s['tickets']} 单，新编单号 {s['new_ticket_ids']} 个，未结 {s['open']} 单，超期 {s['overdue']} 单，"
-        f"长期未结 {s['long_open']} 单，重复缺陷 {s['repeat_defects']} 单。")
+        f"报修 {s['tickets']} 件，新编单号 {s['new_ticket_ids']} 个；未结 {s['open']} 件，其中超期 {s['open_overdue']} 件；"
+        f"超期（含已结）{s['overdue']} 件；长期未结 {s['long_open']} 件，重复缺陷 {s['repeat_defects']} 件，"
+        f"完成后未签认 {s['unsigned']} 件。")
     if s["errors"]:
         result.messages.append(f"有 {s['errors']} 处数据错误，相应行未计算，详见问题清单。")
     return result

@@ -4,13 +4,18 @@ sheet → typed tables → :func:`compute` (pure: DataFrames in, a :class:`Repor
 out) → :func:`report_layout` (cells + chart definitions) → the 统计 sheet, cleared and rewritten
 (only that sheet; its previous report content, charts included, is replaced).
 
-Figures (as of the run's date, ``--today``):
+Every ticket figure comes from :func:`pyfuncs.jobs.refresh.assess_tickets`, i.e. the core's one
+definition (:func:`pyfuncs.core.clock.ticket_clock`), so the report and 刷新台账 count the same
+tickets as open and overdue. Each figure says what it counts:
 
-- parts whose warranty ends within the settings' tiers (30/60/90 days), by tier, and the list;
-- open repairs (no 完成日期 and 状态 not 已完成/已验收/已关闭) and overdue ones (deadline from the
-  core clock, 超期天数 > 0), the list of open tickets;
-- repairs by part × cause (all tickets); repairs and overdue repairs by month, last 12 months;
-- response time, days from 报修日期 to 到场日期: count, mean, median, by urgency and overall;
+- parts whose warranty ends within the settings' tiers (30/60/90 days): in 概要 cumulative
+  (「60天内到期（累计）」 includes the 30-day ones), in the band table by band (「31–60天」);
+- 未结报修 (no 完成/验收日期 and 状态 not 已完成/已验收/已关闭), 未结中超期, 超期（含已结）: every
+  ticket that was or is late, closed ones included; a paid repair outside warranty has no clock;
+- repairs by part × cause and by 专业 × cause (responsible party); visit problems by 专业;
+  repairs and overdue repairs by month, last 12 months;
+- response time, days from 报修日期 to the day on site (到场日期, else 完成/验收日期): count,
+  mean, median, overdue count, by urgency, by 维修单位 and by 维修人员;
 - satisfaction by year and by project and year: rated visits, rate (满意 or better ÷ rated), mean
   score (settings' scores).
 
@@ -25,15 +30,28 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pyfuncs.core.parts import PART_LABELS
+from pyfuncs.core.parts import DISCIPLINES, PART_LABELS
 from pyfuncs.jobs import JobOptions, JobResult, Problem
 from pyfuncs.layout import ChartSpec, Layout, fit_row_heights
 from pyfuncs.schema import CAUSES, REPORT_SHEET, URGENCIES
 
-CLOSED_STATES = ("已完成", "已验收", "已关闭")
 GOOD_LEVELS = ("很满意", "满意")
 NO_PART = "未填部位"
 NO_CAUSE = "未填原因"
+NO_DISCIPLINE = "未填专业"
+NOT_GIVEN = "未填"
+
+# 概要 labels (also the keys of the run's summary)
+F_IN_WARRANTY = "在保的保修部位（项）"
+F_OPEN = "未结报修（件）"
+F_OPEN_LATE = "未结中超期（件）"
+F_LATE_ALL = "超期报修（含已结，件）"
+F_SATISFACTION = "回访满意率（全部已评价回访）"
+
+
+def tier_label(t: int) -> str:
+    """概要's cumulative label for the tier ``t``: 「60天内到期的部位（累计，项）」."""
+    return f"{t}天内到期的部位（累计，项）"
 
 
 @dataclass
@@ -41,12 +59,16 @@ class Report:
     today: dt.date
     tiers: tuple[int, ...]
     figures: list[tuple[str, object]] = field(default_factory=list)
-    expiring: pd.DataFrame = None          # tier, project_id, name, part, end, days_left
-    tier_counts: pd.DataFrame = None       # tier label, count
+    expiring: pd.DataFrame = None          # band, project_id, name, part, end, days_left
+    tier_counts: pd.DataFrame = None       # band label, count in the band, cumulative count
     open_repairs: pd.DataFrame = None      # ticket rows still open
     by_part_cause: pd.DataFrame = None     # index part, columns causes (+合计)
+    by_discipline: pd.DataFrame = None     # index 专业, columns causes (+合计)
+    visit_problems: pd.DataFrame = None    # 专业, visits that found a problem
     by_month: pd.DataFrame = None          # month label, repairs, overdue
-    response: pd.DataFrame = None          # urgency, count, mean, median
+    response: pd.DataFrame = None          # urgency, count, mean, median, overdue
+    by_contractor: pd.DataFrame = None     # 维修单位, count, mean, median, overdue
+    by_repairer: pd.DataFrame = None       # 维修人员, count, mean, median, overdue
     sat_year: pd.DataFrame = None          # year, rated, good, rate, mean score
     sat_project: pd.DataFrame = None       # project_id, name, year, rated, rate, mean
 
@@ -59,11 +81,32 @@ def _txt(v) -> str:
     return "" if v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v) else str(v).strip()
 
 
+def _col(df: pd.DataFrame, key: str) -> pd.Series:
+    """A column of a caller's table, blank where the table does not have it."""
+    return df[key] if key in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
+
+
+def _response_table(keys: np.ndarray, resp: np.ndarray, late: np.ndarray, order=None) -> pd.DataFrame:
+    """count, mean, median of the response days and the overdue count, per key (and 全部)."""
+    rows = []
+    groups = list(order) if order is not None else sorted(
+        set(keys.tolist()), key=lambda k: (k == NOT_GIVEN, -int((keys == k).sum()), k))
+    for k in (*groups, "全部"):
+        sel = np.ones(len(keys), bool) if k == "全部" else (keys == k)
+        vals = resp[sel & ~np.isnan(resp)]
+        rows.append((k, int(len(vals)), float(np.mean(vals)) if len(vals) else None,
+                     float(np.median(vals)) if len(vals) else None, int((sel & late).sum())))
+    return pd.DataFrame(rows, columns=["key", "count", "mean", "median", "overdue"])
+
+
 def compute(projects: pd.DataFrame, terms: pd.DataFrame, repairs: pd.DataFrame, visits: pd.DataFrame,
             settings, calendar, today: dt.date) -> Report:
     """All figures. ``terms`` carries ``end`` (see ``_common.terms_with_ends``); the other frames
-    are the typed tables (schema keys). Pure."""
-    from pyfuncs.core.clock import overdue_days, repair_due
+    are the typed tables (schema keys; ``projects`` needs 竣工验收日期 for the warranty of each
+    ticket). Pure."""
+    from pyfuncs.core.findings import found_problem
+    from pyfuncs.core.parts import discipline_of
+    from pyfuncs.jobs.refresh import assess_tickets, effective_ends_from, project_index
 
     tiers = tuple(sorted(settings.warn_tiers)) or (30, 60, 90)
     rep = Report(today=today, tiers=tiers)
@@ -75,47 +118,68 @@ def compute(projects: pd.DataFrame, terms: pd.DataFrame, repairs: pd.DataFrame, 
     left = (ends - t64).astype("timedelta64[D]").astype(float) if len(terms) else np.array([])
     left[np.isnat(ends)] = np.nan
     within = (left >= 0) & (left <= tiers[-1])
+    bands = []
+    lo = 0
+    for t in tiers:
+        bands.append((f"{lo}–{t}天", lo, t))
+        lo = t + 1
     exp = terms.loc[within, ["project_id", "part"]].copy()
     exp["days_left"] = left[within].astype(int)
     exp["end"] = [pd.Timestamp(e).date() for e in ends[within]]
     exp["name"] = exp["project_id"].map(lambda p: names.get(_txt(p), ""))
-    exp["tier"] = exp["days_left"].map(lambda d: next(f"{t}天内" for t in tiers if d <= t))
+    exp["tier"] = exp["days_left"].map(lambda d: next(b for b, lo_, hi in bands if lo_ <= d <= hi))
     rep.expiring = exp.sort_values(["days_left", "project_id", "part"], kind="stable")[
         ["tier", "project_id", "name", "part", "end", "days_left"]].reset_index(drop=True)
-    labels = []
-    lo = 0
-    for t in tiers:
-        labels.append((f"{t}天内", int(((left >= lo) & (left <= t)).sum()), f"{lo}–{t}天"))
-        lo = t + 1
-    rep.tier_counts = pd.DataFrame(labels, columns=["tier", "count", "range"])
+    rep.tier_counts = pd.DataFrame(
+        [(b, int(((left >= lo_) & (left <= hi)).sum()), int(((left >= 0) & (left <= hi)).sum()))
+         for b, lo_, hi in bands], columns=["tier", "count", "cumulative"])
 
-    # --- repairs: deadline, overdue, open ---
+    # --- repairs: the ledger's own assessment (deadline, warranty, overdue, open) ---
     r = repairs.copy()
+    proj = project_index(projects)
+    ends_tbl = effective_ends_from(proj, terms[["project_id", "part", "end"]] if len(terms) else None, settings)
+    a = assess_tickets(r, {}, proj, ends_tbl, settings, calendar, today)
+    good = ~a.bad
     notice = _d64(r["notice"]) if len(r) else np.array([], "datetime64[D]")
-    arrival = _d64(r["arrival"]) if len(r) else np.array([], "datetime64[D]")
-    due, _err = repair_due(notice, list(r["urgency"]) if len(r) else [], None, settings, calendar) \
-        if len(r) else (np.array([], "datetime64[D]"), {})
-    late = overdue_days(due, arrival, today) if len(r) else np.array([])
-    r["due"] = due
+    late = np.where(good, a.clock.late, np.nan)
+    r["due"] = np.where(good, a.clock.due, np.datetime64("NaT"))
     r["late"] = late
-    done = r["done"].notna().to_numpy() if len(r) else np.array([], bool)
-    closed = r["state"].map(lambda s: _txt(s) in CLOSED_STATES).to_numpy(dtype=bool) if len(r) else done
-    is_open = ~(done | closed)
-    is_late = np.nan_to_num(late) > 0
+    r["on_site"] = a.clock.on_site
+    is_open = a.open
+    is_late = a.overdue
     op = r.loc[is_open].copy()
     op["name"] = op["project_id"].map(lambda p: names.get(_txt(p), ""))
     op["days_open"] = [(t64 - n).astype(int) if not np.isnat(n) else None for n in notice[is_open]]
     rep.open_repairs = op.sort_values(["late", "notice"], ascending=[False, True], kind="stable")
 
-    # --- by part x cause ---
-    part = r["part"].map(lambda v: _txt(v) or NO_PART) if len(r) else pd.Series(dtype=object)
+    # --- by part x cause; by 专业 x cause (responsible party) ---
     cause = r["cause"].map(lambda v: _txt(v) or NO_CAUSE) if len(r) else pd.Series(dtype=object)
-    ct = pd.crosstab(part, cause) if len(r) else pd.DataFrame()
-    part_order = [p for p in (*PART_LABELS, NO_PART) if p in ct.index]
-    cause_order = [c for c in (*CAUSES, NO_CAUSE) if c in ct.columns]
-    ct = ct.reindex(index=part_order, columns=cause_order, fill_value=0)
-    ct["合计"] = ct.sum(axis=1)
-    rep.by_part_cause = ct
+    cause_order_all = (*CAUSES, NO_CAUSE)
+
+    def crosstab(rows: pd.Series, row_order) -> pd.DataFrame:
+        ct = pd.crosstab(rows, cause) if len(r) else pd.DataFrame()
+        ct = ct.reindex(index=[x for x in row_order if x in ct.index],
+                        columns=[c for c in cause_order_all if c in ct.columns], fill_value=0)
+        ct["合计"] = ct.sum(axis=1)
+        return ct
+
+    part = r["part"].map(lambda v: _txt(v) or NO_PART) if len(r) else pd.Series(dtype=object)
+    rep.by_part_cause = crosstab(part, (*PART_LABELS, NO_PART))
+    given = _col(r, "discipline").map(_txt).to_numpy(dtype=object) if len(r) else np.zeros(0, object)
+    default = discipline_of(r["part"].to_numpy(dtype=object)) if len(r) else np.zeros(0, object)
+    disc = np.where(given != "", given, np.where(pd.isna(default), NO_DISCIPLINE, default))
+    rep.by_discipline = crosstab(pd.Series(disc, index=r.index, dtype=object), (*DISCIPLINES, NO_DISCIPLINE))
+
+    vf = visits[[found_problem(f, t) for f, t in zip(_col(visits, "found"), _col(visits, "problems"))]] \
+        if len(visits) else visits
+    vgiven = _col(vf, "discipline").map(_txt).to_numpy(dtype=object)
+    vdefault = discipline_of(_col(vf, "part").to_numpy(dtype=object)) if len(vf) else np.zeros(0, object)
+    vdisc = np.where(vgiven != "", vgiven, np.where(pd.isna(vdefault), NO_DISCIPLINE, vdefault)) \
+        if len(vf) else np.zeros(0, object)
+    counts = pd.Series(vdisc, dtype=object).value_counts()
+    rep.visit_problems = pd.DataFrame(
+        [(d, int(counts.get(d, 0))) for d in (*DISCIPLINES, NO_DISCIPLINE) if counts.get(d, 0)],
+        columns=["discipline", "count"])
 
     # --- last 12 months ---
     this_month = np.datetime64(today, "M")
@@ -127,19 +191,13 @@ def compute(projects: pd.DataFrame, terms: pd.DataFrame, repairs: pd.DataFrame, 
         rows.append((str(m), int(sel.sum()), int((sel & is_late).sum())))
     rep.by_month = pd.DataFrame(rows, columns=["month", "repairs", "overdue"])
 
-    # --- response times ---
-    resp = (arrival - notice).astype("timedelta64[D]").astype(float) if len(r) else np.array([])
-    if len(r):
-        resp[np.isnat(arrival) | np.isnat(notice)] = np.nan
+    # --- response times (报修日期 → on site), by urgency, 维修单位, 维修人员 ---
+    resp = np.where(good, a.clock.response, np.nan) if len(r) else np.array([])
     urg = r["urgency"].map(lambda v: _txt(v) or "一般").to_numpy(dtype=object) if len(r) else np.array([], object)
-    rows = []
-    for u in (*URGENCIES, "全部"):
-        sel = ~np.isnan(resp) & ((urg == u) if u != "全部" else True)
-        vals = resp[sel]
-        rows.append((u, int(len(vals)), float(np.mean(vals)) if len(vals) else None,
-                     float(np.median(vals)) if len(vals) else None,
-                     int(((urg == u) if u != "全部" else np.ones(len(urg), bool))[is_late].sum()) if len(r) else 0))
-    rep.response = pd.DataFrame(rows, columns=["urgency", "count", "mean", "median", "overdue"])
+    rep.response = _response_table(urg, resp, is_late, URGENCIES).rename(columns={"key": "urgency"})
+    for key, attr in (("contractor", "by_contractor"), ("repairer", "by_repairer")):
+        who = _col(r, key).map(lambda v: _txt(v) or NOT_GIVEN).to_numpy(dtype=object)
+        setattr(rep, attr, _response_table(who, resp, is_late))
 
     # --- satisfaction ---
     v = visits.copy()
@@ -168,18 +226,18 @@ def compute(projects: pd.DataFrame, terms: pd.DataFrame, repairs: pd.DataFrame, 
     rep.sat_year = sy
     rep.sat_project = sp.sort_values(["project_id", "year"], kind="stable").reset_index(drop=True)
 
-    # --- headline figures ---
+    # --- headline figures: each label says what it counts ---
     year_sel = nm.astype("datetime64[Y]") == np.datetime64(today, "Y") if len(r) else np.array([], bool)
     rated = int(len(v))
     rep.figures = [
-        ("在保的保修部位", int((left >= 0).sum())),
-        *[(f"{t}天内到期的部位", int(((left >= 0) & (left <= t)).sum())) for t in tiers],
-        ("未结报修", int(is_open.sum())),
-        ("其中已超期", int((is_open & is_late).sum())),
-        ("超期报修（全部）", int(is_late.sum())),
-        (f"{today.year}年报修", int(year_sel.sum())),
-        ("平均到场天数", rep.response.iloc[-1]["mean"]),
-        ("回访满意率（全部已评价回访）", float(v["good"].mean()) if rated else None),
+        (F_IN_WARRANTY, int((left >= 0).sum())),
+        *[(tier_label(t), int(((left >= 0) & (left <= t)).sum())) for t in tiers],
+        (F_OPEN, int(is_open.sum())),
+        (F_OPEN_LATE, int((is_open & is_late).sum())),
+        (F_LATE_ALL, int(is_late.sum())),
+        (f"{today.year}年报修（件）", int(year_sel.sum())),
+        ("平均到场天数（报修日期→到场）", rep.response.iloc[-1]["mean"]),
+        (F_SATISFACTION, float(v["good"].mean()) if rated else None),
     ]
     return rep
 
@@ -223,10 +281,15 @@ def report_layout(rep: Report) -> Layout:
         st = "pct" if "满意率" in label else ("num1" if "天数" in label else "int")
         lay.put(r, 4, None if _blank(value) else value, st)
         r += 1
-    r += 1
+    lay.put(r, 1, "注：超期按报修日期起算的应到场日期判断，未填到场日期的以完成日期或验收日期为到场日；"
+                  "已结但曾超期的计入“超期（含已结）”；保修期外的有偿维修不计超期（见设置“过保报修计超期”）。"
+                  "“N天内到期”为累计数，含更短的分档。", "text")
+    lay.merge(r, 1, r, ncol)
+    r += 2
 
-    section(f"二、即将到期的保修部位（{'/'.join(map(str, rep.tiers))}天）")
-    table(["分档", "部位数"], [(t.tier, t.count) for t in rep.tier_counts.itertuples()], ["center", "int"])
+    section(f"二、即将到期的保修部位（按剩余天数分档：{'/'.join(map(str, rep.tiers))}天）")
+    table(["剩余天数", "本档部位数（项）", "累计部位数（项）"],
+          [(t.tier, t.count, t.cumulative) for t in rep.tier_counts.itertuples()], ["center", "int", "int"])
     r += 1
     if len(rep.expiring):
         table(["分档", "项目编号", "项目名称", "保修部位", "到期日期", "剩余天数"],
@@ -236,7 +299,7 @@ def report_layout(rep: Report) -> Layout:
         r += 1
     r += 1
 
-    section("三、未结和超期报修")
+    section("三、未结报修（含其中超期的，件）")
     if len(rep.open_repairs):
         rows = [(_txt(t.ticket_id), _txt(t.project_id), t.name, _txt(t.part), _d(t.notice), _d(t.due),
                  _d(t.arrival), _txt(t.state), None if np.isnan(t.late) else int(t.late), t.days_open)
@@ -267,22 +330,47 @@ def report_layout(rep: Report) -> Layout:
         lay.put(r, 1, "没有报修记录。", "note")
         r += 2
 
-    section("五、近12个月报修和超期（件）")
-    top = table(["月份", "报修", "其中超期"], [(m.month, m.repairs, m.overdue) for m in rep.by_month.itertuples()],
-                ["center", "int", "int"])
+    section("五、报修按专业和原因（责任方）（件）")
+    ct = rep.by_discipline
+    if len(ct):
+        cols = list(ct.columns)
+        table(["专业", *cols], [(d, *[int(x) for x in ct.loc[d]]) for d in ct.index], ["cell", *["int"] * len(cols)])
+    else:
+        lay.put(r, 1, "没有报修记录。", "note")
+        r += 1
+    r += 1
+    lay.put(r, 1, "回访发现的问题按专业（次）", "label")
+    lay.merge(r, 1, r, 2)
+    r += 1
+    if len(rep.visit_problems):
+        table(["专业", "发现问题的回访"], [(x.discipline, x.count) for x in rep.visit_problems.itertuples()],
+              ["cell", "int"])
+    else:
+        lay.put(r, 1, "回访没有发现问题。", "note")
+        r += 1
+    r += 1
+
+    section("六、近12个月报修和超期（件）")
+    top = table(["月份", "报修", "其中超期（含已结）"],
+                [(m.month, m.repairs, m.overdue) for m in rep.by_month.itertuples()], ["center", "int", "int"])
     lay.charts.append(ChartSpec(
         "bar+line", "近12个月报修和超期", f"E{top}",
         data=(2, top, 2, top + 12), cats=(1, top + 1, 1, top + 12), line_data=(3, top, 3, top + 12),
         y_title="报修（件）", line_axis_title="超期（件）", width=13, height=7))
     r = max(r, top + chart_rows) + 1
 
-    section("六、响应时间（报修日期→到场日期，天）")
-    table(["紧急程度", "已到场件数", "平均天数", "中位天数", "超期件数"],
-          [(x.urgency, x.count, x.mean, x.median, x.overdue) for x in rep.response.itertuples()],
-          ["center", "int", "num1", "num1", "int"])
+    section("七、响应时间（报修日期→到场日期，天；未填到场日期的按完成或验收日期）")
+    heads = ["已到场件数", "平均天数", "中位天数", "超期件数（含已结）"]
+    styles = ["int", "num1", "num1", "int"]
+    table(["紧急程度", *heads], [(x.urgency, x.count, x.mean, x.median, x.overdue) for x in rep.response.itertuples()],
+          ["center", *styles])
     r += 1
+    for title, frame in (("维修单位", rep.by_contractor), ("维修人员", rep.by_repairer)):
+        table([title, *heads], [(x.key, x.count, x.mean, x.median, x.overdue) for x in frame.itertuples()],
+              ["cell", *styles])
+        r += 1
 
-    section("七、回访满意度")
+    section("八、回访满意度")
     if len(rep.sat_year):
         top = table(["年份", "评价次数", "满意及以上", "满意率", "平均分"],
                     [(int(y.year), int(y.rated), int(y.good), y.rate, y.mean) for y in rep.sat_year.itertuples()],
@@ -337,7 +425,9 @@ def run(book, opts: JobOptions) -> JobResult:
         f = frames[k]
         return f.df[~f.df.index.isin(f.bad_rows)]
 
-    projects = good("projects")
+    # every project row, as 刷新台账 reads them: a bad optional cell (say 约定到场天数) is blank
+    # for the clock and must not drop the project's tickets from the figures
+    projects = frames["projects"].df
     terms, bad_ends = terms_with_ends(projects, good("terms"), settings)
     for row, msg in bad_ends.items():
         result.problems.append(Problem(TABLES["terms"].sheet, row, "到期日期", msg, "提示"))
@@ -347,13 +437,16 @@ def run(book, opts: JobOptions) -> JobResult:
     book.put_sheet(lay)
     book.set_status(None)
     fig = dict(rep.figures)
+    top = rep.tiers[-1]
     result.summary = {
         "date": opts.today.isoformat(),
         "expiring": {t.tier: int(t.count) for t in rep.tier_counts.itertuples()},
-        "open_repairs": fig["未结报修"], "open_overdue": fig["其中已超期"],
-        "satisfaction_rate": fig["回访满意率（全部已评价回访）"],
+        "expiring_cumulative": {f"{t}天内": int(fig[tier_label(t)]) for t in rep.tiers},
+        "open_repairs": fig[F_OPEN], "open_overdue": fig[F_OPEN_LATE], "overdue_all": fig[F_LATE_ALL],
+        "satisfaction_rate": fig[F_SATISFACTION],
         "charts": len(lay.charts),
     }
-    result.messages.append(f"统计表已更新（统计日期 {opts.today.isoformat()}）：未结报修 {fig['未结报修']} 件，"
-                           f"其中超期 {fig['其中已超期']} 件；{rep.tiers[-1]}天内到期部位 {fig[f'{rep.tiers[-1]}天内到期的部位']} 个")
+    result.messages.append(f"统计表已更新（统计日期 {opts.today.isoformat()}）：未结报修 {fig[F_OPEN]} 件，"
+                           f"其中超期 {fig[F_OPEN_LATE]} 件；超期（含已结）{fig[F_LATE_ALL]} 件；"
+                           f"{top}天内到期部位（累计）{fig[tier_label(top)]} 项")
     return result

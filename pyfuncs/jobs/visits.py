@@ -7,14 +7,23 @@ For every row of 回访记录 whose 登记状态 is blank (a new row):
 - mark the matching plan row done in ``回访计划YYYY``: same 项目编号, a not-yet-done row (状态 blank
   or 未回访, 实际回访日期 blank) in the same month, else the nearest not-done planned visit within
   one month either side. Only blank cells are written (状态=已回访, 实际回访日期=回访日期);
-- open a repair ticket in 报修台账 when 发现问题 is filled (other than 无/没有/-) or 满意度 is
-  不太满意/不满意: 报修单号 numbered like refresh (``BX2026-0001``: settings' prefix, the 报修日期's
-  year, the next number never used), 报修日期=回访日期, 问题描述, 紧急程度 一般, 原因分类 待查,
-  状态 待派工, 报修人=受访人, 联系电话 from the ledger, 来源回访=回访编号; and write the new
-  报修单号 into the visit row (only if blank) — linked both ways. A visit that already names a
-  ticket in 报修单号 opens none; that ticket's 来源回访 is filled if blank;
+- decide whether the visit opens a repair ticket (:func:`pyfuncs.core.findings.decide`):
+  是否发现问题 是 → yes, 否 → no; blank → the text of 发现问题 is read (the usual ways of saying
+  "no problem" — 无、没有问题、使用正常、一切正常，业主满意 … — open none; a description of a
+  defect opens one); a 不太满意/不满意 rating always opens one. A text that cannot be told
+  (「基本正常」「无明显问题，建议清理落水口」) opens none on a guess: the row is listed as a hint
+  and its 登记状态 says ``待确认 …``; once staff fill 是否发现问题, the next run finishes it
+  (only the ticket decision: its 回访编号 and plan row are kept);
+- a ticket: 报修单号 numbered like refresh (``BX2026-0001``: settings' prefix, the 报修日期's
+  year, the next number never used), 报修日期=回访日期, 问题描述, 保修部位 and 专业 from 问题部位
+  and 专业, 紧急程度 一般, 原因分类 待查, 状态 待派工, 报修人=受访人, 联系电话 from the ledger,
+  来源回访=回访编号; the new 报修单号 goes into the visit row (only if blank) — linked both ways.
+  A visit that already names a ticket in 报修单号 opens none; that ticket's 来源回访 is filled if
+  blank;
 - set 登记状态 to ``已登记 YYYY-MM-DD`` (the run's date, so a rerun with the same --today writes
   the same cells, and registered rows are never registered twice).
+
+On every row, 专业 is filled where blank from 问题部位 (:data:`pyfuncs.core.parts.PART_DISCIPLINE`).
 
 Rows with a bad or missing 回访日期 or an unknown 项目编号 are reported as problems (sheet, row,
 column) and skipped; the other rows are processed.
@@ -30,14 +39,16 @@ import pandas as pd
 from dateutil.relativedelta import relativedelta
 
 from pyfuncs.core.dates import to_date
+from pyfuncs.core.findings import Decision, LOW_RATINGS, NONE, classify, decide
+from pyfuncs.core.parts import PART_DISCIPLINE
 from pyfuncs.core.settings import Settings
 from pyfuncs.jobs._common import cell_text, is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
 from pyfuncs.schema import REPAIRS, VISITS
 
-NO_PROBLEM_WORDS = {"无", "没有", "无问题", "暂无", "未发现", "未发现问题", "正常", "-", "—", "/", "／", "无。"}
-LOW_RATINGS = ("不太满意", "不满意")
 DONE_STATE = "已回访"
+REGISTERED = "已登记"
+PENDING = "待确认"
 OPEN_PLAN_STATES = ("", "未回访")
 
 
@@ -81,15 +92,19 @@ class _TicketCounter(_Counter):
         return new
 
 
-def wants_ticket(problems: Any, satisfaction: Any) -> bool:
-    text = cell_text(problems)
-    return (bool(text) and text not in NO_PROBLEM_WORDS) or cell_text(satisfaction) in LOW_RATINGS
+def wants_ticket(problems: Any, satisfaction: Any, found: Any = None) -> bool:
+    """Whether a visit row opens a repair ticket (:func:`pyfuncs.core.findings.decide`)."""
+    return decide(found, problems, satisfaction).ticket
 
 
-def _ticket_text(problems: Any, satisfaction: Any) -> str:
+def _ticket_text(problems: Any, satisfaction: Any, decision: Decision) -> str:
     text = cell_text(problems)
-    if text and text not in NO_PROBLEM_WORDS:
+    if text and classify(text) != NONE:
+        if cell_text(satisfaction) in LOW_RATINGS:
+            return f"{text}（回访满意度：{cell_text(satisfaction)}）"
         return text
+    if decision.reason.startswith("是否发现问题"):
+        return "回访发现问题（未写明，请补充问题描述）"
     return f"回访满意度：{cell_text(satisfaction)}"
 
 
@@ -105,6 +120,8 @@ class Registration:
     registered: int = 0
     plan_marked: int = 0
     unmatched: list[str] = field(default_factory=list)
+    pending: list[int] = field(default_factory=list)   # visit rows waiting for 是否发现问题
+    discipline: dict[int, str] = field(default_factory=dict)  # visit row → 专业 to fill (blank cells)
 
 
 def _plan_index(plans: dict[int, pd.DataFrame]) -> dict[str, list[tuple[int, int, dt.date]]]:
@@ -171,9 +188,14 @@ def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.D
             ticket_rows[tid] = row
     taken: set[tuple[int, int]] = set()
     plan_index = _plan_index(plans)
-    stamp = f"已登记 {today.isoformat()}"
+    stamp = f"{REGISTERED} {today.isoformat()}"
     for row, v in visits.iterrows():
-        if not is_blank(v.get("registered")) or row in skip:
+        part = cell_text(v.get("part"))
+        if is_blank(v.get("discipline")) and part in PART_DISCIPLINE:
+            out.discipline[int(row)] = PART_DISCIPLINE[part]
+        status = cell_text(v.get("registered"))
+        pending = status.startswith(PENDING)
+        if (status and not pending) or row in skip:
             continue
         if all(is_blank(v.get(k)) for k in ("date", "project_id", "problems", "satisfaction", "visitor")):
             continue  # an empty row inside the table
@@ -199,8 +221,8 @@ def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.D
         cells: dict[str, Any] = {}
         vid = cell_text(v.get("visit_id")) or visit_ids.take(day.year)
         cells["visit_id"] = vid
-        # plan row
-        hit = _find_plan_row(plan_index, pid, day, taken)
+        # plan row (a row waiting for 是否发现问题 found its plan row on its first run)
+        hit = None if pending else _find_plan_row(plan_index, pid, day, taken)
         if hit:
             taken.add(hit)
             year, prow = hit
@@ -213,30 +235,42 @@ def register(visits: pd.DataFrame, projects: pd.DataFrame, plans: dict[int, pd.D
             if pc:
                 out.plan_cells.setdefault(year, {})[prow] = pc
                 out.plan_marked += 1
-        else:
+        elif not pending:
             out.unmatched.append(f"{pid} {day.isoformat()}")
         # ticket
         own = cell_text(v.get("ticket_id"))
+        decision = decide(v.get("found"), v.get("problems"), v.get("satisfaction"))
         if own:
             trow = ticket_rows.get(own)
             if trow is not None and is_blank(repairs.loc[trow].get("visit_ref")):
                 out.ticket_cells[trow] = {"visit_ref": vid}
-        elif wants_ticket(v.get("problems"), v.get("satisfaction")):
+        elif decision.ticket:
             tid = ticket_ids.take(day.year)
             p = known[pid]
+            discipline = cell_text(v.get("discipline")) or PART_DISCIPLINE.get(part)
             out.new_tickets.append({
                 "ticket_id": tid,
                 "project_id": pid,
                 "notice": day,
                 "reporter": cell_text(v.get("met")) or cell_text(p.get("contact")),
                 "phone": cell_text(p.get("phone")),
-                "problem": _ticket_text(v.get("problems"), v.get("satisfaction")),
+                "part": part or None,
+                "discipline": discipline or None,
+                "problem": _ticket_text(v.get("problems"), v.get("satisfaction"), decision),
                 "urgency": "一般",
                 "cause": "待查",
                 "state": "待派工",
                 "visit_ref": vid,
             })
             cells["ticket_id"] = tid
+        elif decision.unclear:
+            msg = (f"{decision.reason}，未开报修单；请在「{h['found']}」列填写是或否，"
+                   "再运行“登记回访”（填“是”时开报修单）")
+            out.problems.append(Problem(sheet, int(row), h["found"], msg, "提示"))
+            out.pending.append(int(row))
+            cells["registered"] = f"{PENDING} {today.isoformat()}：请填写{h['found']}"
+            out.visit_cells[int(row)] = cells
+            continue
         cells["registered"] = stamp
         out.visit_cells[int(row)] = cells
         out.registered += 1
@@ -257,7 +291,8 @@ def run(book, opts: JobOptions) -> JobResult:
     visits = read_table(book, VISITS)
     projects = read_table(book, PROJECTS)
     repairs = read_table(book, REPAIRS)
-    new_rows = [r for r in visits.df.index if is_blank(visits.raw.at[r, "registered"])]
+    new_rows = [r for r in visits.df.index if is_blank(visits.raw.at[r, "registered"])
+                or cell_text(visits.raw.at[r, "registered"]).startswith(PENDING)]
     result.problems += [p for p in visits.problems if p.row is None or p.row in new_rows]
     # dates as Python dates for the pure function
     df = visits.df.assign(date=visits.df["date"].map(lambda v: None if pd.isna(v) else pd.Timestamp(v).date()))
@@ -272,12 +307,14 @@ def run(book, opts: JobOptions) -> JobResult:
         append_rows(book, repairs, reg.new_tickets)
     if reg.ticket_cells:
         write_columns(book, repairs, {"visit_ref": pd.Series({r: c["visit_ref"] for r, c in reg.ticket_cells.items()})})
-    if reg.visit_cells:
-        cols = {}
-        for key in ("visit_id", "ticket_id", "registered"):
-            vals = {r: c[key] for r, c in reg.visit_cells.items() if key in c}
-            if vals:
-                cols[key] = pd.Series(vals, dtype=object)
+    cols = {}
+    for key in ("visit_id", "ticket_id", "registered"):
+        vals = {r: c[key] for r, c in reg.visit_cells.items() if key in c}
+        if vals:
+            cols[key] = pd.Series(vals, dtype=object)
+    if reg.discipline:
+        cols["discipline"] = pd.Series(reg.discipline, dtype=object)
+    if cols:
         write_columns(book, visits, cols)
     for year, cells in reg.plan_cells.items():
         write_updates(book, plan_frames[year], cells)
@@ -287,13 +324,17 @@ def run(book, opts: JobOptions) -> JobResult:
         "tickets_opened": [t["ticket_id"] for t in reg.new_tickets],
         "plan_rows_marked": reg.plan_marked,
         "unmatched": reg.unmatched,
-        "skipped": len(new_rows) - reg.registered,
+        "pending": reg.pending,
+        "skipped": len(new_rows) - reg.registered - len(reg.pending),
     }
     result.messages.append(f"登记了 {reg.registered} 条回访记录，{reg.plan_marked} 条计划标为已回访，"
-                           f"新开报修单 {len(reg.new_tickets)} 张")
+                           f"新开报修 {len(reg.new_tickets)} 件")
     if reg.new_tickets:
-        result.messages.append("新报修单：" + "、".join(t["ticket_id"] for t in reg.new_tickets)
+        result.messages.append("新报修单号：" + "、".join(t["ticket_id"] for t in reg.new_tickets)
                                + "（请运行「刷新台账」计算应到场日期）")
+    if reg.pending:
+        result.messages.append(f"{len(reg.pending)} 条回访的发现问题看不出是否有问题，未开报修单（第"
+                               + "、".join(map(str, reg.pending)) + "行）：请填写「是否发现问题」后再运行登记回访")
     if reg.unmatched:
         result.messages.append("以下回访在回访计划中没有对应的未完成计划：" + "；".join(reg.unmatched))
     return result
