@@ -179,7 +179,9 @@ def test_unclear_finding_waits_for_staff_then_finishes(tmp_path):
     vh = {c.value: c.column for c in v[1]}
     assert v.cell(4, vh["登记状态"]).value.startswith("待确认")
     assert v.cell(4, vh["回访编号"]).value == "HF2026-0002" and v.cell(4, vh["专业"]).value == "土建"
-    marked = sum(1 for r in range(4, wb["回访计划2026"].max_row + 1) if wb["回访计划2026"].cell(r, 12).value == "已回访")
+    ps = wb["回访计划2026"]
+    state = next(c.column for c in ps[3] if c.value == "状态")  # header row of the plan
+    marked = sum(1 for r in range(4, ps.max_row + 1) if ps.cell(r, state).value == "已回访")
     assert marked == 1  # the visit fulfilled its plan row on the first run
     # a rerun without an answer changes nothing
     before = sheet_values(path, "回访记录")

@@ -299,7 +299,10 @@ def run(book, opts: JobOptions) -> JobResult:
     years = sorted({d.year + k for r, d in df["date"].items() if d and r in new_rows for k in (-1, 0, 1)})
     plan_frames = {y: read_plan(book, y) for y in years}
     plans = {y: f.plan for y, f in plan_frames.items() if f is not None}
-    good_projects = projects.df[~projects.df.index.isin(projects.bad_rows)]
+    # a visit only needs its project to exist: a bad optional cell (or a bad 竣工验收日期, which the
+    # plan and check report) must not make the project look unknown here
+    unusable = {r for r, bad in projects.bad.items() if "project_id" in bad or "" in bad}
+    good_projects = projects.df[~projects.df.index.isin(unusable)]
     reg = register(df, good_projects, plans, repairs.df, settings, opts.today, set(visits.bad_rows))
     result.problems += reg.problems
     book.progress(2, 2, "登记回访")
