@@ -338,7 +338,8 @@ def udf_cases() -> list[UdfCase]:
         projects = pd.DataFrame({"project_id": ["P"], "accepted": [pd.Timestamp(start)], "size": [size],
                                  "four_new": ["否"], "city": [None]})
         plan = callbacks.plan_visits(projects, callbacks.project_parts(projects), year)
-        return [["回访日期", "回访类型", "涉及部位"]] + [[r.date, r.kinds, r.parts] for r in plan.itertuples()]
+        return [["回访日期", "回访类型", "涉及部位", "回访事由及说明"]] + [
+            [r.date, r.kinds, r.parts, callbacks.visit_text(r.reasons, r.notes)] for r in plan.itertuples()]
 
     D = dt.date
     return [

@@ -51,7 +51,7 @@ from pyfuncs.core import clock, warranty
 from pyfuncs.core.calendar import WorkCalendar
 from pyfuncs.core.dates import NAT, DateError, is_blank, to_date, to_dates
 from pyfuncs.core.parts import PART_LABELS
-from pyfuncs.core.project_visits import project_visits
+from pyfuncs.core.callbacks import default_part_rows, project_plan, visit_text
 from pyfuncs.core.settings import Settings
 from pyfuncs.udf_tables import Tables, TablesError, tables_for
 
@@ -344,17 +344,29 @@ def is_workday(when, *, calendar: WorkCalendar | None = None):
     return _vectorised("AC_IS_WORKDAY", when, compute=compute)
 
 
-CALLBACK_HEADER = ["回访日期", "回访类型", "涉及部位"]
+CALLBACK_HEADER = ["回访日期", "回访类型", "涉及部位", "回访事由及说明"]
 NO_VISITS = "（该年度无回访）"
-SIZES = ("大型", "中型", "小型")
 
 
 def callbacks_table(start, parts=None, size=None, year=None, four_new=None, city=None, *,
                     settings: Settings | None = None, calendar: WorkCalendar | None = None):
     """One project's visits in a year as a table (header + one row per visit), or ``#reason``.
 
-    The parts get their statutory default terms from ``start``; ``settings`` gives the visit
-    timings, seasons and design life, ``calendar`` the working days.
+    The rows are the plan job's for the same project (:func:`pyfuncs.core.callbacks.project_plan`,
+    the same rules): the parts get their statutory default terms from ``start``; ``settings``
+    gives the visit timings, seasons and design life, ``calendar`` the working days. Like the
+    plan, 项目规模 other than 大型/中型/小型 plans as 中型 and 四新技术 is text (blank, 否, 无 =
+    none), with what a missing or unusual value changed in the 回访事由及说明 column.
+
+    >>> t = callbacks_table("2025-09-01", "电气管线", "特大型", 2026, "装配式混凝土结构")
+    >>> t[0]
+    ['回访日期', '回访类型', '涉及部位', '回访事由及说明']
+    >>> t[1]
+    [datetime.datetime(2026, 2, 28, 0, 0), '例行回访', '电气管线', '中期例行回访（交付满6个月）']
+    >>> t[2][:3]
+    [datetime.datetime(2026, 9, 1, 0, 0), '例行回访、技术性回访', '电气管线']
+    >>> print(t[2][3])
+    例行回访（交付满12个月）；四新技术（装配式混凝土结构）应用情况回访（交付满1年）。注：项目规模「特大型」不是大型/中型/小型，例行回访按中型每6个月安排
     """
     values = (start, parts, size, year, four_new, city)
     for name, value in zip(ARG_HELP["AC_CALLBACKS"], values):
@@ -384,16 +396,13 @@ def callbacks_table(start, parts=None, size=None, year=None, four_new=None, city
         unknown = [p for p in wanted if p not in PART_LABELS]
         if unknown:
             return f"#保修部位无效: {unknown[0]}"
-        z = "中型" if is_blank(size) else str(size).strip()
-        if z not in SIZES:
-            return f"#项目规模无效: {size}"
-        f = "否" if is_blank(four_new) else str(four_new).strip()
-        if f not in ("是", "否"):
-            return f"#四新技术应为是或否: {four_new}"
+        wanted = [p for p in PART_LABELS if p in wanted]  # each once, in the usual order
         town = None if is_blank(city) else str(city).strip()
-        visits = project_visits(accepted, y, wanted, z, f, town, settings, calendar)
-        rows = [[dt.datetime(d.year, d.month, d.day), kinds, ps] for d, kinds, ps in visits]
-        return [list(CALLBACK_HEADER)] + (rows or [[None, NO_VISITS, None]])
+        rows = default_part_rows(accepted, wanted, town, settings)
+        visits = project_plan(accepted, y, rows, size, four_new, town, settings, calendar)
+        table = [[dt.datetime(v.date.year, v.date.month, v.date.day), v.kinds, v.parts, visit_text(v.reasons, v.notes)]
+                 for v in visits]
+        return [list(CALLBACK_HEADER)] + (table or [[None, NO_VISITS, None, None]])
     except Exception as e:  # a worksheet function never raises into Excel
         return f"#计算出错: {e}"
 
@@ -406,11 +415,11 @@ def fit_table(table: Any, area: Any) -> Any:
     - a block entered as an array formula (Ctrl+Shift+Enter): the table cut or padded with
       blanks to the block (no #N/A in spare cells; a last row says how many visits did not fit).
 
-    >>> t = [CALLBACK_HEADER, [dt.datetime(2026, 4, 15), "季节性回访", "供冷系统"]]
+    >>> t = [CALLBACK_HEADER, [dt.datetime(2026, 4, 15), "季节性回访", "供冷系统", "供冷期前空调通风检查"]]
     >>> fit_table(t, "1,1,0")
     '2026-04-15 季节性回访（供冷系统）'
-    >>> fit_table(t, "3,3,0")[2]
-    ['', '', '']
+    >>> fit_table(t, "3,4,0")[2]
+    ['', '', '', '']
     """
     if not isinstance(table, list):
         return table
@@ -429,9 +438,10 @@ def fit_table(table: Any, area: Any) -> Any:
 
 
 def summary_text(table: list) -> str:
-    """The visits of a :func:`callbacks_table` as one line of text."""
+    """The visits of a :func:`callbacks_table` as one line of text: date, kinds and parts (the
+    事由及说明 column would make the line too long to read in one cell)."""
     parts = []
-    for day, kinds, ps in table[1:]:
+    for day, kinds, ps, *_ in table[1:]:
         if day is None:
             parts.append(kinds)
         else:
@@ -524,13 +534,13 @@ def AC_IS_WORKDAY(when, stamp=None):
     ndims={"parts": 1},
     start="竣工验收日期",
     parts="保修部位（可空=全部十个部位）：一个区域，或用、分隔的文字",
-    size="项目规模（可空，默认中型）：大型 / 中型 / 小型",
+    size="项目规模（可空）：大型 / 中型 / 小型；空白或其他按中型安排例行回访，在事由及说明中注明",
     year="计划年度（可空，默认今年）",
-    four_new="是否采用四新技术（可空，默认否）：是 / 否",
+    four_new="四新技术（可空）：采用的新技术名称（如 装配式混凝土结构）或“是”；空白、否、无 = 未采用",
     city="所在城市（可空）：决定采暖期前回访的日期",
 )
 def AC_CALLBACKS(start, parts=None, size=None, year=None, four_new=None, city=None, stamp=None, area=None):
-    """某项目某年度的回访计划（回访日期、回访类型、涉及部位），按本工作簿“设置”和“节假日”。Excel 365/2021 自动溢出为表格；Excel 2016 单元格内显示一行文字，或选中区域按 Ctrl+Shift+Enter 输入为数组公式。改了设置后未更新时按 Ctrl+Alt+F9。"""
+    """某项目某年度的回访计划（回访日期、回访类型、涉及部位、回访事由及说明），与“生成年度回访计划”同一规则，按本工作簿“设置”和“节假日”。Excel 365/2021 自动溢出为表格；Excel 2016 单元格内显示一行文字，或选中区域按 Ctrl+Shift+Enter 输入为数组公式。改了设置后未更新时按 Ctrl+Alt+F9。"""
     t = _tables(stamp)
     if isinstance(t, str):
         return t

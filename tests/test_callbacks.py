@@ -185,3 +185,50 @@ def test_a_part_note_goes_with_that_parts_visits():
     p = plan_of(prj, 2026, parts=parts)
     assert p["notes"].str.contains("屋面防水：约定保修期「十年整」无法识别").any()
     assert p["kinds"].str.contains("保修期满前回访").any()
+
+
+# --- the visit's day decides; a visit belongs to the year it is planned in ----------------------------
+def test_a_routine_visit_concerns_the_parts_covered_on_its_planned_day():
+    """Accepted 2025-04-08: the 6-month visit is due 2025-10-08 (National Day week) and planned
+    2025-09-30. A part whose warranty ends 2025-10-05 is still covered on the visit's day (its
+    before-expiry visit set two months ahead, so that the September visit is the routine one alone)."""
+    prj = projects(("P", "2025-04-08", "大型", "否", "北京"))
+    parts = pd.DataFrame({"project_id": ["P", "P"], "part": ["装修工程", "电气管线"],
+                          "start": pd.to_datetime(["2025-04-08", "2025-04-08"]),
+                          "end": pd.to_datetime(["2025-10-05", "2027-04-08"])})
+    p = plan_of(prj, 2025, Settings(expiry_visit_months_before=2), parts=parts)
+    mid = p[p["reasons"].str.contains("中期例行回访")]
+    assert mid["kinds"].iloc[0] == "例行回访"
+    assert list(mid["day"]) == [D(2025, 9, 30)] and mid["parts"].iloc[0] == "电气管线、装修工程"
+
+
+def test_a_visit_due_late_in_january_can_belong_to_the_december_before():
+    """Staff closed 2027-01-01 … 01-24 in 节假日: the first visit due 2027-01-24 is planned on the
+    last working day before, 2026-12-31, in the 2026 plan (and not in 2027's)."""
+    closed = WorkCalendar({D(2027, 1, 1) + dt.timedelta(days=i): False for i in range(24)})
+    prj = projects(("P", "2026-12-24", "大型", "否", "北京"))
+    plans = {y: plan_of(prj, y, calendar=closed) for y in (2026, 2027)}
+    first = {y: list(p[p["reasons"].str.contains("首次例行回访")]["day"]) for y, p in plans.items()}
+    assert first == {2026: [D(2026, 12, 31)], 2027: []}
+
+
+def test_a_visit_due_at_the_end_of_december_can_belong_to_the_january_after():
+    """A part accepted separately on 2025-12-30, the rainy-season day set to 12-31 and
+    2025-12-31 closed: the last working day on or before the limit is the part's start, so the
+    visit goes to the first working day after it, 2026-01-04 (a make-up working Sunday), in the
+    2026 plan."""
+    s = Settings(rainy_visit=(12, 31))
+    closed = WorkCalendar({D(2025, 12, 31): False})
+    prj = projects(("P", "2025-06-30", "大型", "否", "北京"))
+    parts = pd.DataFrame({"project_id": ["P"], "part": ["屋面防水"], "start": pd.to_datetime(["2025-12-30"]),
+                          "end": pd.to_datetime(["2030-12-30"])})
+    plans = {y: plan_of(prj, y, s, parts=parts, calendar=closed) for y in (2025, 2026)}
+    rainy = {y: list(p[p["reasons"].str.contains("雨季前")]["day"]) for y, p in plans.items()}
+    assert rainy == {2025: [], 2026: [D(2026, 1, 4), D(2026, 12, 31)]}
+
+
+def test_an_interval_of_one_month_plans_every_month():
+    prj = projects(("P", "2025-06-10", "大型", "否", "北京"))
+    p = plan_of(prj, 2026, Settings(routine_months_large=1, first_visit_months=2))
+    routine = p[p["kinds"].str.contains("例行回访")]
+    assert [d.month for d in routine["day"]] == list(range(1, 13))

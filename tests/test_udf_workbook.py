@@ -203,17 +203,21 @@ def test_warranty_end_and_status_equal_refresh_row_by_row(workbook, stamp):
 
 def test_callbacks_equal_the_plan_job_for_projects_planned_with_statutory_terms(workbook, stamp):
     """回访计划 gave Q4 (no 保修条款 rows of its own) the ten statutory parts: its plan rows are
-    exactly AC_CALLBACKS for that project, with this workbook's timings, seasons and holidays."""
+    exactly AC_CALLBACKS for that project (date, kinds, parts, 回访事由及说明 with the notes of
+    a blank city), with this workbook's timings, seasons and holidays."""
     with FileBook.open(workbook) as book:
         plan = plan_job.read_plan(book, YEAR).plan
     projects = {p[0]: p for p in PROJECTS}
     pid, city, size, accepted, _life, four_new = projects["Q4"]
     mine = plan[plan["project_id"] == pid]
-    expected = [[DT(d.year, d.month, d.day), k, p] for d, k, p in zip(mine["date"], mine["kind"], mine["parts"])]
+    expected = [[DT(d.year, d.month, d.day), k, p, r]
+                for d, k, p, r in zip(mine["date"], mine["kind"], mine["parts"], mine["reasons"])]
     assert expected, "the plan job planned nothing for Q4"
+    assert any("注：" in r[3] for r in expected)  # Q4 has no city: its heating rows say so
     table = udfs.AC_CALLBACKS(accepted, None, size, YEAR, four_new, city, stamp)
     assert table[1:] == expected
-    assert udfs.AC_CALLBACKS(accepted, None, size, YEAR, four_new, city)[1:] != expected
+    assert [r[:3] for r in udfs.AC_CALLBACKS(accepted, None, size, YEAR, four_new, city)[1:]] != \
+        [r[:3] for r in expected]
 
 
 # --- the cache ----------------------------------------------------------------------------------

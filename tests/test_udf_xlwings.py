@@ -79,7 +79,7 @@ def test_callbacks_return_a_plain_2d_array_and_never_touch_the_calling_cell(xl):
     caller = FakeRange(None)
     out = xl.call("AC_CALLBACKS", [dt.datetime(2025, 6, 30), MISSING, "大型", 2026.0, MISSING, "北京", None, "1,1,1"],
                   caller=caller)
-    assert out[0] == ["回访日期", "回访类型", "涉及部位"]
+    assert out[0] == ["回访日期", "回访类型", "涉及部位", "回访事由及说明"]
     assert [r[0] for r in out[1:]] == [dt.datetime(2026, 4, 15, tzinfo=UTC), dt.datetime(2026, 5, 15, tzinfo=UTC),
                                        dt.datetime(2026, 6, 30, tzinfo=UTC), dt.datetime(2026, 10, 15, tzinfo=UTC)]
     # expand="table" would have read the caller's size and resized it into an array formula

@@ -85,7 +85,7 @@ def test_workdays():
 
 def test_callbacks_spills_a_table():
     out = AC_CALLBACKS("2025-06-30", None, "大型", 2026, "否", "北京")
-    assert out[0] == ["回访日期", "回访类型", "涉及部位"]
+    assert out[0] == ["回访日期", "回访类型", "涉及部位", "回访事由及说明"]
     rows = out[1:]
     assert [r[0] for r in rows] == sorted(r[0] for r in rows)
     assert [r[0].date() for r in rows] == [dt.date(2026, 4, 15), dt.date(2026, 5, 15), dt.date(2026, 6, 30), dt.date(2026, 10, 15)]
@@ -99,14 +99,16 @@ def test_callbacks_parts_and_four_new():
     assert {r[2] for r in text[1:]} <= {"屋面防水", "供热系统", "屋面防水、供热系统"}
     tech = AC_CALLBACKS("2024-06-30", None, "大型", 2026, "是")
     assert any("技术性回访" in r[1] for r in tech[1:])
+    named = AC_CALLBACKS("2024-06-30", None, "大型", 2026, "BIM技术应用")
+    assert [r[:3] for r in named] == [r[:3] for r in tech]
+    assert any("四新技术（BIM技术应用）应用情况回访" in r[3] for r in named[1:])
 
 
 @pytest.mark.parametrize("args, message", [
     (("x",), "#日期无效: x"),
     (("2025-06-30", "屋顶"), "#保修部位无效: 屋顶"),
-    (("2025-06-30", None, "超大型"), "#项目规模无效: 超大型"),
     (("2025-06-30", None, None, "明年"), "#年度无效: 明年"),
-    (("2025-06-30", None, None, None, "可能"), "#四新技术应为是或否: 可能"),
+    (("", None, None, 2026), "#缺少竣工验收日期"),
 ])
 def test_callbacks_bad_arguments(args, message):
     assert AC_CALLBACKS(*args) == message

@@ -36,6 +36,7 @@ from pyfuncs.core.dates import DateError, NAT, to_date
 
 FIRST = np.datetime64("1950-01-01", "D")
 LAST = np.datetime64("2100-12-31", "D")
+_FIRST_ORDINAL = dt.date(1950, 1, 1).toordinal()
 REST, WORK = "休", "班"
 
 
@@ -154,12 +155,35 @@ class WorkCalendar:
             out = np.where(work | inside, out, out + np.timedelta64(step, "D"))
         return out
 
-    # scalar conveniences
+    # one day at a time, in plain Python (a lookup, no numpy call, for 1950..2100): what a plan
+    # for one project needs, a few hundred times per worksheet function call
     def is_workday_one(self, day: dt.date) -> bool:
+        i = day.toordinal() - _FIRST_ORDINAL
+        if 0 <= i < len(self._work):
+            return bool(self._work.item(i))
         return bool(self.is_workday(np.array([day], dtype="datetime64[D]"))[0])
 
     def next_workday_one(self, day: dt.date) -> dt.date:
+        """The day itself if it is a working day, else the first working day after it."""
+        i = day.toordinal() - _FIRST_ORDINAL
+        if 0 <= i < len(self._work):
+            j = self._next.item(i)
+            if j < len(self._work):
+                return dt.date.fromordinal(_FIRST_ORDINAL + j)
         return self.next_workday(np.array([day], dtype="datetime64[D]"))[0].astype(dt.date)
+
+    def prev_workday_one(self, day: dt.date) -> dt.date:
+        """The day itself if it is a working day, else the last working day before it.
+
+        >>> WorkCalendar().prev_workday_one(dt.date(2025, 10, 1))
+        datetime.date(2025, 9, 30)
+        """
+        i = day.toordinal() - _FIRST_ORDINAL
+        if 0 <= i < len(self._work):
+            j = self._prev.item(i)
+            if j >= 0:
+                return dt.date.fromordinal(_FIRST_ORDINAL + j)
+        return self.prev_workday(np.array([day], dtype="datetime64[D]"))[0].astype(dt.date)
 
     @property
     def make_up_workdays(self) -> tuple[dt.date, ...]:

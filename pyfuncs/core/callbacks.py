@@ -1,22 +1,34 @@
 """Callback visits (回访) for a year: every kind in DOMAIN.md §3, merged per project and month.
 
+The rules live here once, in :func:`project_plan` (one project, plain Python: the worksheet
+function AC_CALLBACKS calls it once per project, well under a millisecond), and
+:func:`plan_visits` runs that same function over every project of a ledger (the plan job, the
+forms and visits jobs). What every project of one year shares (the settings' days, the city
+rows, the working days) is worked out once per settings, calendar and year.
+
 Kinds, their default timing (all in :class:`~pyfuncs.core.settings.Settings`) and the day each
 reason gives (its *limit*: the visit is due by then):
 
 - 例行回访: the first within ``first_visit_months`` (1) of handover, limit = that day (EDATE); the
   mid visit at ``mid_visit_months`` (6); then every 12 / 6 / 3 months for 大型 / 中型 / 小型
   (anything else in 项目规模: 中型, with a note), while any non-structural part is under warranty.
+  It concerns the non-structural parts under warranty on the visit's day.
 - 季节性回访: roofs and waterproofing before the rainy season (05-15); heating one month before
   the city's heating season starts (none for a city without district heating; a city not in the
-  season table uses its 默认 row, with a note); cooling on 04-15. Only while that part is covered.
+  season table uses its 默认 row, with a note); cooling on 04-15. Only while that part is covered
+  (its start < the day ≤ its end).
 - 技术性回访: projects with 四新技术 (the cell's text; blank, 否, 无 = none), yearly on the handover
   anniversary while under warranty.
-- 保修期满前回访: one month before each part's warranty ends.
+- 保修期满前回访: one month before each part's warranty ends (and after its start).
 
 Every reason must be met by its day, never after it: the planned day is the last working day on
 or before the limit (if that would fall on or before the handover or the part's start, the first
-working day after it). Visits of one project in one month become one visit listing every kind,
-part and reason, on the earliest of their planned days, which is then on or before every limit.
+working day after it). A visit belongs to the year it is planned in: the reasons whose limits lie
+from 1 December of the year before to 31 January of the year after are planned, and those whose
+planned day falls in the year are kept (a heating season starting 1 January, visited a month
+before, is in the plan of the December it is visited in, and in no other). Visits of one project
+in one month become one visit listing every kind, part and reason, on the earliest of their
+planned days, which is then on or before every limit.
 
 Example::
 
@@ -31,17 +43,29 @@ Example::
     ...                     project_parts(projects.assign(accepted=pd.Timestamp("2025-09-01"))), 2025)
     >>> str(first["date"].iloc[0].date()), first["reasons"].iloc[0]
     ('2025-09-30', '首次例行回访（交付后1个月内，最迟2025-10-01）')
+
+One project, as AC_CALLBACKS plans it (the parts with their statutory terms)::
+
+    >>> accepted = dt.date(2025, 6, 30)
+    >>> visits = project_plan(accepted, 2026, default_part_rows(accepted, ["屋面防水"], "北京"), "大型")
+    >>> [(str(v.date), v.kinds, v.parts, v.reasons) for v in visits]
+    [('2026-05-15', '季节性回访', '屋面防水', '雨季前防水检查'), ('2026-06-30', '例行回访', '屋面防水', '例行回访（交付满12个月）')]
 """
 from __future__ import annotations
+
+import datetime as dt
+import operator
+import unicodedata
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 
 from pyfuncs.core.calendar import WorkCalendar
-from pyfuncs.core.dates import NAT, add_months, as_datetime64, is_blank
+from pyfuncs.core.dates import as_datetime64, edate, is_blank
 from pyfuncs.core.parts import COOLING, HEATING, LEAK, PART_LABELS, ROOF, STRUCTURE
 from pyfuncs.core.settings import Settings
-from pyfuncs.core.warranty import warranty_ends
+from pyfuncs.core.warranty import default_ends, warranty_ends
 
 ROUTINE, SEASONAL, TECHNICAL, EXPIRY = "例行回访", "季节性回访", "技术性回访", "保修期满前回访"
 KIND_ORDER = (ROUTINE, SEASONAL, TECHNICAL, EXPIRY)
@@ -52,7 +76,34 @@ SEP = "、"
 NO_FOUR_NEW = ("", "否", "无", "没有", "未采用", "不采用", "无四新技术", "-", "—", "－", "/")
 
 PLAN_COLUMNS = ["date", "project_id", "kinds", "parts", "reasons", "notes"]
-EVENT_COLUMNS = ["project_id", "date", "floor", "kind", "part", "reason", "note"]
+
+_KIND_RANK = {k: i for i, k in enumerate(KIND_ORDER)}
+_ROUTINE, _SEASONAL, _TECHNICAL, _EXPIRY = (_KIND_RANK[k] for k in (ROUTINE, SEASONAL, TECHNICAL, EXPIRY))
+_ORDER = operator.itemgetter(0, 1, 2)  # an event's planned day, kind rank, part rank
+_PART_RANK = {p: i for i, p in enumerate(PART_LABELS)}
+_DEFAULT_SETTINGS = Settings()
+
+
+class PartRow(NamedTuple):
+    """One warranty row of a project: the part, its start and end (None = unknown: no visit
+    depends on it) and its note (what a missing or unreadable input was replaced by, '' if
+    nothing), shown with that part's seasonal and before-expiry visits."""
+
+    part: str
+    start: dt.date | None
+    end: dt.date | None
+    note: str = ""
+
+
+class Visit(NamedTuple):
+    """One planned visit: the day, the kinds and parts (joined by 、), the reasons and the notes
+    (joined by ；, '' when no bad or missing cell changed anything)."""
+
+    date: dt.date
+    kinds: str
+    parts: str
+    reasons: str
+    notes: str
 
 
 def four_new_text(value) -> str:
@@ -62,8 +113,6 @@ def four_new_text(value) -> str:
     >>> four_new_text("装配式混凝土结构"), four_new_text(" 否 "), four_new_text(None), four_new_text("是")
     ('装配式混凝土结构', '', '', '四新技术')
     """
-    import unicodedata
-
     if is_blank(value):
         return ""
     text = unicodedata.normalize("NFKC", str(value)).strip().rstrip("。.")
@@ -87,15 +136,227 @@ def size_note(size, settings: Settings) -> str:
     return f"{what}，例行回访按中型每{settings.routine_months_medium}个月安排"
 
 
-def _on(year: int, month_day: tuple[int, int]) -> np.datetime64:
-    return np.datetime64(f"{year:04d}-{month_day[0]:02d}-{month_day[1]:02d}", "D")
+def visit_text(reasons: Any, notes: Any = None) -> str:
+    """One visit's 回访事由及说明, as the plan sheet and AC_CALLBACKS show it: why the visit is
+    due, then what a missing or bad cell changed.
+
+    >>> visit_text("例行回访（交付满12个月）", "项目规模「特大型」不是大型/中型/小型，例行回访按中型每6个月安排")
+    '例行回访（交付满12个月）。注：项目规模「特大型」不是大型/中型/小型，例行回访按中型每6个月安排'
+    """
+    text = "" if is_blank(reasons) else str(reasons).strip()
+    note = "" if is_blank(notes) else str(notes).strip()
+    return f"{text}。注：{note}" if note else text
+
+
+def planned_day(limit: dt.date, floor: dt.date | None, calendar: WorkCalendar) -> dt.date:
+    """The day to plan a visit due by ``limit``: the last working day on or before it; where that
+    is on or before ``floor`` (the handover, the part's start), the first working day after the floor.
+
+    >>> planned_day(dt.date(2025, 10, 1), dt.date(2025, 9, 1), WorkCalendar())
+    datetime.date(2025, 9, 30)
+    >>> planned_day(dt.date(2026, 5, 16), dt.date(2026, 5, 15), WorkCalendar())
+    datetime.date(2026, 5, 18)
+    """
+    day = calendar.prev_workday_one(limit)
+    if floor is not None and day <= floor:
+        day = calendar.next_workday_one(floor + dt.timedelta(days=1))
+    return day
+
+
+def _on(year: int, month_day: tuple[int, int]) -> dt.date:
+    # like the season arithmetic: the month's first day + (day - 1) days
+    return dt.date(year, month_day[0], 1) + dt.timedelta(days=month_day[1] - 1)
+
+
+class _City(NamedTuple):
+    heating: tuple[tuple[dt.date, str], ...]  # (limit, reason) of the pre-heating visits in the window
+    cooling: bool  # the city has a cooling season
+    heat_note: str  # the note on heating visits of a part row without a note of its own
+
+
+class _Year:
+    """What every project's plan for one year shares: the settings, the working days, the window
+    of limits, the rainy and cooling days, and (memoised) the rows per city, size and 四新技术 cell."""
+
+    def __init__(self, year: int, settings: Settings, calendar: WorkCalendar):
+        self.year, self.s, self.cal = year, settings, calendar
+        self.lo, self.hi = dt.date(year - 1, 12, 1), dt.date(year + 1, 1, 31)
+        self.years = (year - 1, year, year + 1)
+        self.rainy = self._inside((_on(y, settings.rainy_visit), "雨季前防水检查") for y in self.years)
+        self.cooling = self._inside((_on(y, settings.cooling_visit), "供冷期前空调通风检查") for y in self.years)
+        self._cities: dict[Any, _City] = {}
+        self._sizes: dict[Any, tuple[int, str]] = {}
+        self._techs: dict[Any, str] = {}
+
+    def _inside(self, days: Iterable[tuple[dt.date | None, str]]) -> tuple[tuple[dt.date, str], ...]:
+        return tuple((d, why) for d, why in days if d is not None and self.lo <= d <= self.hi)
+
+    def city(self, city: Any) -> _City:
+        key = None if is_blank(city) else str(city)
+        got = self._cities.get(key)
+        if got is None:
+            s = self.s
+            season = s.season(key)
+            heating: tuple[tuple[dt.date, str], ...] = ()
+            if season.has_heating:
+                why = f"采暖期（{season.heat_start[0]:02d}-{season.heat_start[1]:02d}起）前供热系统检查"
+                heating = self._inside((edate(_on(y, season.heat_start), -s.heating_visit_months_before), why)
+                                       for y in self.years)
+            note = s.city_note(key)
+            got = self._cities[key] = _City(heating, season.has_cooling, f"{HEATING}：{note}" if note else "")
+        return got
+
+    def size(self, size: Any) -> tuple[int, str]:
+        key = size if isinstance(size, str) or size is None else repr(size)
+        got = self._sizes.get(key)
+        if got is None:
+            got = self._sizes[key] = (max(self.s.routine_months(size), 1), size_note(size, self.s))
+        return got
+
+    def tech(self, four_new: Any) -> str:
+        key = four_new if isinstance(four_new, str) or four_new is None else repr(four_new)
+        got = self._techs.get(key)
+        if got is None:
+            got = self._techs[key] = four_new_text(four_new)
+        return got
+
+
+#: (ids of settings and calendar, year) → _Year; the settings and calendar are held by the
+#: entry, so their ids cannot be reused while it lives
+_YEARS: dict[tuple[int, int, int], _Year] = {}
+
+
+def _year_rules(year: int, settings: Settings | None, calendar: WorkCalendar | None) -> _Year:
+    if settings is None:
+        settings = _DEFAULT_SETTINGS
+    if calendar is None:
+        from pyfuncs.core.clock import default_calendar
+
+        calendar = default_calendar()
+    key = (id(settings), id(calendar), year)
+    got = _YEARS.get(key)
+    if got is None or got.s is not settings or got.cal is not calendar:
+        if len(_YEARS) >= 8:  # a calendar holds 1.3 MB: keep the few a session uses
+            _YEARS.clear()
+        got = _YEARS[key] = _Year(year, settings, calendar)
+    return got
+
+
+def _plan(y: _Year, accepted: dt.date | None, rows: Sequence[PartRow], size: Any, tech: str,
+          city: Any) -> list[Visit]:
+    """The rules, for one project: every reason whose limit is in the window, planned; those
+    planned in the year, merged per month."""
+    s, cal, year = y.s, y.cal, y.year
+    # (planned day, kind rank (KIND_ORDER), part rank, kind, parts, reason, note)
+    events: list[tuple[dt.date, int, int, str, tuple[str, ...], str, str]] = []
+
+    # 例行回访 and 技术性回访: month offsets from handover whose limit is in the window, while any
+    # non-structural part is under warranty (limit ≤ the last such end)
+    wide = [r for r in rows if r[0] != STRUCTURE and r[1] is not None and r[2] is not None]
+    cover = max((r[2] for r in rows if r[0] != STRUCTURE and r[2] is not None), default=None)
+    if accepted is not None and cover is not None:
+        interval, note = y.size(size)
+        first, mid = s.first_visit_months, s.mid_visit_months
+        months_from = 12 * (y.lo.year - accepted.year) + y.lo.month - accepted.month
+        months_to = 12 * (y.hi.year - accepted.year) + y.hi.month - accepted.month  # the window is whole months
+        for m in range(max(months_from, 1), months_to + 1):
+            routine = m == first or m == mid or m % interval == 0
+            technical = tech and m % 12 == 0
+            if not (routine or technical):
+                continue
+            limit = edate(accepted, m)
+            if limit is None or limit > cover:
+                break
+            day = planned_day(limit, accepted, cal)
+            if day.year != year:
+                continue
+            # the non-structural parts under warranty on the visit's day
+            concerned = tuple(r[0] for r in wide if r[1] < day <= r[2])
+            if routine:
+                why, why_note = ((f"首次例行回访（交付后{m}个月内，最迟{limit}）", "") if m == first else
+                                 (f"中期例行回访（交付满{m}个月）", "") if m == mid else
+                                 (f"例行回访（交付满{m}个月）", note))
+                events.append((day, _ROUTINE, -1, ROUTINE, concerned, why, why_note))
+            if technical:
+                named = f"四新技术（{tech}）" if tech != "四新技术" else "四新技术"
+                events.append((day, _TECHNICAL, -1, TECHNICAL, concerned, f"{named}应用情况回访（交付满{m // 12}年）", ""))
+
+    town = y.city(city)
+    lo, hi, before = y.lo, y.hi, -s.expiry_visit_months_before
+    for part, start, end, own in rows:
+        if start is None or end is None:
+            continue
+        own = f"{part}：{own}" if own else ""
+        rank = _PART_RANK.get(part, len(PART_LABELS))
+        # 季节性回访, while the part is covered on the day
+        if part in RAINY_PARTS:
+            days, note = y.rainy, own
+        elif part == COOLING and town.cooling:
+            days, note = y.cooling, own
+        elif part == HEATING:
+            days, note = town.heating, own or town.heat_note
+        else:
+            days = ()
+        for limit, why in days:
+            if start < limit <= end:
+                day = planned_day(limit, start, cal)
+                if day.year == year:
+                    events.append((day, _SEASONAL, rank, SEASONAL, (part,), why, note))
+        # 保修期满前回访
+        limit = edate(end, before)
+        if limit is not None and lo <= limit <= hi and limit > start:
+            day = planned_day(limit, start, cal)
+            if day.year == year:
+                events.append((day, _EXPIRY, rank, EXPIRY, (part,), f"{part}保修期{end}届满，期满前回访", own))
+
+    # one visit per month, on its earliest planned day, listing every kind, part, reason, note
+    # (reasons by day, then kind, then part)
+    events.sort(key=_ORDER)
+    months: dict[tuple[int, int], list] = {}
+    for day, _, _, kind, concerned, why, note in events:
+        g = months.get((day.year, day.month))
+        if g is None:
+            g = months[(day.year, day.month)] = [day, set(), set(), {}, {}]
+        g[1].add(kind)
+        g[2].update(concerned)
+        g[3][why] = None
+        if note:
+            g[4][note] = None
+    return [Visit(day, SEP.join(sorted(kinds, key=_KIND_RANK.__getitem__)),
+                  SEP.join(sorted(ps, key=lambda p: _PART_RANK.get(p, len(PART_LABELS)))),
+                  "；".join(reasons), "；".join(notes))
+            for day, kinds, ps, reasons, notes in months.values()]
+
+
+def project_plan(accepted: dt.date | None, year: int, parts: Sequence[PartRow], size: Any = None,
+                 four_new: Any = None, city: Any = None, settings: Settings | None = None,
+                 calendar: WorkCalendar | None = None) -> list[Visit]:
+    """One project's visits in ``year``, in date order.
+
+    ``parts``: its warranty rows (:class:`PartRow`; see :func:`default_part_rows` for the
+    statutory terms); ``size`` 大型/中型/小型 (anything else: 中型, with a note); ``four_new``
+    the 四新技术 cell (see :func:`four_new_text`); ``city`` for the heating season.
+    """
+    y = _year_rules(year, settings, calendar)
+    return _plan(y, accepted, parts, size, y.tech(four_new), city)
+
+
+def default_part_rows(accepted: dt.date, parts: Iterable[str] = PART_LABELS, city: Any = None,
+                      settings: Settings | None = None) -> list[PartRow]:
+    """The warranty rows of ``parts`` with their default terms from ``accepted`` (what the plan
+    job gives a project without 保修条款 rows), for :func:`project_plan`.
+
+    >>> default_part_rows(dt.date(2024, 6, 30), ["供热系统"], "北京")
+    [PartRow(part='供热系统', start=datetime.date(2024, 6, 30), end=datetime.date(2026, 3, 15), note='')]
+    """
+    parts = list(parts)
+    return [PartRow(p, accepted, end, note)
+            for p, (end, note) in zip(parts, default_ends(accepted, parts, city, settings))]
 
 
 def project_parts(projects: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
-    """Default warranty rows (all ten parts, statutory terms from 竣工验收日期) for projects.
-
-    Used where a project has no 保修条款 rows yet, and by the AC_CALLBACKS worksheet function.
-    """
+    """Default warranty rows (all ten parts, statutory terms from 竣工验收日期) for projects, with
+    each row's data note (``note``), as :func:`pyfuncs.core.warranty.warranty_ends` gives them."""
     s = settings or Settings()
     n = len(projects)
     pid = np.repeat(projects["project_id"].to_numpy(dtype=object), len(PART_LABELS))
@@ -104,212 +365,45 @@ def project_parts(projects: pd.DataFrame, settings: Settings | None = None) -> p
     city = np.repeat(projects["city"].to_numpy(dtype=object), len(PART_LABELS)) if "city" in projects else None
     life = (np.repeat(projects["design_life"].to_numpy(dtype=object), len(PART_LABELS))
             if "design_life" in projects else None)
-    r = warranty_ends(start, part, cities=city, design_lives=life, settings=s)
-    return pd.DataFrame({"project_id": pid, "part": part, "start": start, "end": r.ends})
+    r = warranty_ends(start, part, cities=city, design_lives=life, settings=s, fallback=True)
+    return pd.DataFrame({"project_id": pid, "part": part, "start": start, "end": r.ends, "note": r.data_notes})
 
 
-def _window(year: int) -> tuple[np.datetime64, np.datetime64]:
-    """The reasons' days that can give a visit planned in ``year``: moving a visit back to a
-    working day can take an early-January day into the year before (New Year's holiday)."""
-    return _on(year, (1, 1)), _on(year + 1, (1, 20))
-
-
-def _within(dates: np.ndarray, window: tuple[np.datetime64, np.datetime64]) -> np.ndarray:
-    return (dates >= window[0]) & (dates <= window[1])
-
-
-def _events(projects: pd.DataFrame, parts: pd.DataFrame, year: int, s: Settings) -> pd.DataFrame:
-    """Every reason to visit that can fall in ``year``: rows (project_id, date = the reason's day,
-    the limit; floor = the visit must come after it; kind, part, reason, note)."""
-    frames = []
-    window = _window(year)
-    acc = as_datetime64(projects["accepted"])
-    pid = projects["project_id"].to_numpy(dtype=object)
-    p_start = as_datetime64(parts["start"])
-    p_end = as_datetime64(parts["end"])
-    p_part = parts["part"].to_numpy(dtype=object)
-    p_pid = parts["project_id"].to_numpy(dtype=object)
-    # a warranty row's own note (what a missing or unreadable input of that row was replaced by)
-    # goes with the visits for that part
-    p_note = np.array([f"{pt}：{x}" if isinstance(x, str) and x else "" for pt, x in
-                       zip(p_part, parts["note"] if "note" in parts else [None] * len(parts))], dtype=object)
-    blank = pd.Series([None] * len(projects), index=projects.index, dtype=object)
-
-    # last day any non-structural part of the project is under warranty
-    nonstruct = (p_part != STRUCTURE) & ~np.isnat(p_end)
-    cover = np.full(len(pid), NAT)
-    if nonstruct.any() and len(pid):
-        last_end = pd.Series(p_end[nonstruct]).groupby(p_pid[nonstruct]).max()
-        at = last_end.index.get_indexer(pid)
-        ends = last_end.to_numpy().astype("datetime64[D]")
-        cover = np.where(at >= 0, ends[np.maximum(at, 0)], NAT)
-
-    # 例行回访 and 技术性回访: month offsets from handover, as one grid over all projects
-    ok = ~np.isnat(acc)
-    if ok.any():
-        first_year = int(acc[ok].min().astype("datetime64[Y]").astype(int)) + 1970
-        max_m = max(12 * (year + 1 - first_year) + 1, 0)
-        offsets = np.arange(1, max_m + 1, dtype=np.int64)
-        if len(offsets):
-            sizes = projects.get("size", blank).to_numpy(dtype=object)
-            interval = np.array([s.routine_months(z) for z in sizes], dtype=np.int64)
-            size_notes = np.array([size_note(z, s) for z in sizes], dtype=object)
-            tech = np.array([four_new_text(v) for v in projects.get("four_new", blank)], dtype=object)
-            dates = add_months(np.repeat(acc, len(offsets)), np.tile(offsets, len(acc))).reshape(len(acc), len(offsets))
-            live = _within(dates, window) & (dates <= cover[:, None]) & ok[:, None]
-            fixed = (offsets[None, :] == s.first_visit_months) | (offsets[None, :] == s.mid_visit_months)
-            by_size = (offsets[None, :] % np.maximum(interval[:, None], 1) == 0) & ~fixed
-            technical = (tech != "")[:, None] & (offsets[None, :] % 12 == 0)
-
-            def routine_reason(m: int, limit) -> str:
-                if m == s.first_visit_months:
-                    return f"首次例行回访（交付后{m}个月内，最迟{str(limit)}）"
-                if m == s.mid_visit_months:
-                    return f"中期例行回访（交付满{m}个月）"
-                return f"例行回访（交付满{m}个月）"
-
-            for kind, mask, noted in ((ROUTINE, fixed & live, False), (ROUTINE, by_size & live, True),
-                                      (TECHNICAL, technical & live, False)):
-                r, c = np.nonzero(mask)
-                if not len(r):
-                    continue
-                if kind == ROUTINE:
-                    reasons = [routine_reason(int(offsets[j]), dates[i, j]) for i, j in zip(r, c)]
-                    notes = size_notes[r] if noted else np.full(len(r), "", object)
-                else:
-                    reasons = [f"四新技术（{tech[i]}）应用情况回访（交付满{offsets[j] // 12}年）" if tech[i] != "四新技术"
-                               else f"四新技术应用情况回访（交付满{offsets[j] // 12}年）" for i, j in zip(r, c)]
-                    notes = np.full(len(r), "", object)
-                frames.append(pd.DataFrame({
-                    "project_id": pid[r], "date": dates[r, c], "floor": acc[r], "kind": kind, "part": None,
-                    "reason": reasons, "note": notes,
-                }))
-
-    # 季节性回访, per part row under warranty on the visit day; the seasons starting this year and
-    # next (a visit day early in January can belong to this year's plan)
-    n = len(parts)
-    city_of = dict(zip(pid, projects["city"] if "city" in projects else [None] * len(pid)))
-    p_city = [city_of.get(p) for p in p_pid]
-
-    def seasonal(mask: np.ndarray, day: np.ndarray, why, note=p_note):
-        live = mask & ~np.isnat(day) & (p_start < day) & (day <= p_end) & _within(day, window)
-        if live.any():
-            frames.append(pd.DataFrame({
-                "project_id": p_pid[live], "date": day[live], "floor": p_start[live], "kind": SEASONAL,
-                "part": p_part[live], "reason": why if isinstance(why, str) else why[live],
-                "note": note[live]}))
-
-    heating = p_part == HEATING
-    cooling = p_part == COOLING
-    # the season table is looked up once per distinct city, not once per warranty row
-    city_keys = pd.Series(p_city, dtype=object).map(lambda c: None if is_blank(c) else str(c)).tolist()
-    by_city = {c: s.season(c) for c in set(city_keys)}
-    seasons = [by_city[c] for c in city_keys]
-    note_of = {c: (f"{HEATING}：{s.city_note(c)}" if s.city_note(c) else "") for c in by_city}
-    heat_note = np.array([own or (note_of[c] if h else "") for c, h, own in zip(city_keys, heating, p_note)],
-                         dtype=object)
-    has_cool = np.array([x.has_cooling for x in seasons], dtype=bool)
-    has_heat = heating & np.array([x.has_heating for x in seasons], dtype=bool)
-    for y in (year, year + 1):
-        seasonal(np.isin(p_part, RAINY_PARTS), np.full(n, _on(y, s.rainy_visit)), "雨季前防水检查")
-        seasonal(cooling & has_cool, np.full(n, _on(y, s.cooling_visit)), "供冷期前空调通风检查")
-        if not has_heat.any():
-            continue
-        start_of = {c: _on(y, x.heat_start) for c, x in by_city.items() if x.has_heating}
-        starts = np.array([start_of[c] if h else NAT for c, h in zip(city_keys, has_heat)], dtype="datetime64[D]")
-        day = add_months(starts, -s.heating_visit_months_before)
-        why_of = {c: f"采暖期（{x.heat_start[0]:02d}-{x.heat_start[1]:02d}起）前供热系统检查"
-                  for c, x in by_city.items() if x.has_heating}
-        why = np.array([why_of[c] if h else "" for c, h in zip(city_keys, has_heat)], dtype=object)
-        seasonal(has_heat, day, why, heat_note)
-
-    # 保修期满前回访, per part
-    before = add_months(p_end, -s.expiry_visit_months_before) if n else p_end
-    live = ~np.isnat(p_end) & _within(before, window) & (before > p_start)
-    if live.any():
-        frames.append(pd.DataFrame({
-            "project_id": p_pid[live], "date": before[live], "floor": p_start[live], "kind": EXPIRY,
-            "part": p_part[live], "note": p_note[live],
-            "reason": [f"{pt}保修期{str(e)}届满，期满前回访" for pt, e in zip(p_part[live], p_end[live])],
-        }))
-    if not frames:
-        return pd.DataFrame(columns=EVENT_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[EVENT_COLUMNS]
-
-
-def planned_days(limits: np.ndarray, floors: np.ndarray, calendar: WorkCalendar) -> np.ndarray:
-    """The day to plan each visit: the last working day on or before its limit; where that is on
-    or before the floor (the handover, the part's start), the first working day after the floor.
-
-    >>> d = lambda *x: np.array(x, dtype="datetime64[D]")
-    >>> [str(x) for x in planned_days(d("2025-10-01", "2026-05-16"), d("2025-09-01", "2026-05-15"), WorkCalendar())]
-    ['2025-09-30', '2026-05-18']
-    """
-    limits = np.asarray(limits, dtype="datetime64[D]")
-    floors = np.asarray(floors, dtype="datetime64[D]")
-    out = calendar.prev_workday(limits)
-    early = ~np.isnat(floors) & (out <= floors)
-    if early.any():
-        out = np.where(early, calendar.next_workday(floors + np.timedelta64(1, "D")), out)
-    return out
-
-
-def _parts_in_warranty(events: pd.DataFrame, parts: pd.DataFrame) -> pd.Series:
-    """For routine/technical events (part None): the non-structural parts under warranty that day."""
-    need = events[events["part"].isna()][["project_id", "date"]].reset_index()
-    if need.empty:
-        return pd.Series(dtype=object)
-    p = parts[parts["part"] != STRUCTURE][["project_id", "part", "start", "end"]]
-    m = need.merge(p, on="project_id")
-    m = m[(m["start"] < m["date"]) & (m["date"] <= m["end"])]
-    return m.groupby("index")["part"].agg(list)
+def _column(frame: pd.DataFrame, name: str) -> list:
+    return frame[name].tolist() if name in frame else [None] * len(frame)
 
 
 def plan_visits(projects: pd.DataFrame, parts: pd.DataFrame, year: int,
                 settings: Settings | None = None, calendar: WorkCalendar | None = None) -> pd.DataFrame:
-    """The year's visits, one row per project and month, sorted by date then project.
+    """The year's visits of every project (:func:`project_plan` for each), one row per project
+    and month, sorted by date then project.
 
-    ``projects``: project_id, accepted, and optionally size, four_new, city.
-    ``parts``: project_id, part, start, end (the warranty rows; see :func:`project_parts`), and
-    optionally note (shown with that part's seasonal and before-expiry visits).
+    ``projects``: project_id, accepted, and optionally size, four_new, city (a project id seen
+    twice is planned once, from its first row). ``parts``: project_id, part, start, end (the
+    warranty rows; see :func:`project_parts`), and optionally note.
     Returns columns ``date`` (datetime64), ``project_id``, ``kinds``, ``parts``, ``reasons``,
     ``notes`` (what a bad or missing cell changed, '' if nothing).
     """
-    s = settings or Settings()
-    cal = calendar or WorkCalendar()
-    parts = parts.assign(start=as_datetime64(parts["start"]), end=as_datetime64(parts["end"]))
-    ev = _events(projects, parts, year, s)
-    if len(ev):
-        day = planned_days(as_datetime64(ev["date"]), as_datetime64(ev["floor"]), cal)
-        keep = (day >= _on(year, (1, 1))) & (day <= _on(year, (12, 31)))
-        ev = ev[keep].assign(planned=day[keep])
-    if ev.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in PLAN_COLUMNS}).assign(
-            date=pd.Series(dtype="datetime64[s]"))
-    ev["date"] = as_datetime64(ev["planned"])
-    ev = ev.drop(columns=["planned", "floor"]).reset_index(drop=True)
-    wide = _parts_in_warranty(ev, parts)
-    part_lists = [[p] if p is not None else wide.get(i, []) for i, p in zip(ev.index, ev["part"])]
-    ev["parts"] = part_lists
-    ev["month"] = ev["date"].to_numpy().astype("datetime64[M]")
-    kind_rank = {k: i for i, k in enumerate(KIND_ORDER)}
-    part_rank = {p: i for i, p in enumerate(PART_LABELS)}
-    ev = ev.sort_values(["project_id", "month", "date"], kind="stable")
-    # one pass over plain columns (a pandas group per project and month was seconds on 2,000
-    # projects): per (project, month) the first planned day, the kinds, parts, reasons, notes
-    groups: dict[tuple, list] = {}
-    for proj, month, day, kind, plist, reason, note in zip(ev["project_id"], ev["month"], ev["date"],
-                                                           ev["kind"], ev["parts"], ev["reason"], ev["note"]):
-        g = groups.get((proj, month))
-        if g is None:
-            g = groups[(proj, month)] = [day, set(), set(), {}, {}]
-        g[1].add(kind)
-        g[2].update(plist)
-        g[3][reason] = None
-        if note:
-            g[4][note] = None
-    rows = [(day, proj, SEP.join(sorted(kinds, key=kind_rank.get)), SEP.join(sorted(ps, key=part_rank.get)),
-             "；".join(reasons), "；".join(notes))
-            for (proj, _), (day, kinds, ps, reasons, notes) in groups.items()]
-    out = pd.DataFrame(rows, columns=PLAN_COLUMNS)
-    return out.sort_values(["date", "project_id"], kind="stable").reset_index(drop=True)
+    y = _year_rules(year, settings, calendar)
+    rows_of: dict[Any, list[tuple]] = {}
+    starts = as_datetime64(parts["start"]).tolist()  # dates, None for NaT
+    ends = as_datetime64(parts["end"]).tolist()
+    for pid, part, start, end, note in zip(_column(parts, "project_id"), _column(parts, "part"), starts, ends,
+                                           _column(parts, "note")):
+        if not isinstance(part, str) or not part.strip():
+            continue  # a row naming no part concerns no visit
+        # plain tuples in PartRow's order: a named tuple per row costs twice as much here
+        rows_of.setdefault(pid, []).append((part, start, end, note.strip() if isinstance(note, str) else ""))
+    out: list[tuple] = []
+    seen: set = set()
+    for pid, accepted, size, four_new, city in zip(
+            _column(projects, "project_id"), as_datetime64(projects["accepted"]).tolist(),
+            _column(projects, "size"), _column(projects, "four_new"), _column(projects, "city")):
+        if pid in seen:
+            continue
+        seen.add(pid)
+        for v in _plan(y, accepted, rows_of.get(pid, ()), size, y.tech(four_new), city):
+            out.append((v.date, pid, v.kinds, v.parts, v.reasons, v.notes))
+    frame = pd.DataFrame(out, columns=PLAN_COLUMNS)
+    frame["date"] = pd.Series(np.array([r[0] for r in out], dtype="datetime64[D]"), dtype="datetime64[s]")
+    return frame.sort_values(["date", "project_id"], kind="stable").reset_index(drop=True)

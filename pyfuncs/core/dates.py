@@ -256,3 +256,23 @@ def add_months(dates: np.ndarray, months: np.ndarray | int) -> np.ndarray:
     yoe = y - era * 400
     out = (era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + (153 * mp + 2) // 5 + day - 1 - 719468)
     return np.where(nat, NAT.view(np.int64), out).view("datetime64[D]")
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def edate(day: dt.date, months: int) -> dt.date | None:
+    """:func:`add_months` on one date, in plain Python (a worksheet function plans one project
+    per call, where a numpy call per date would cost more than the rule); None outside the
+    years 1–9999. tests/test_udf_callbacks.py holds the two equal on random dates.
+
+    >>> edate(dt.date(2024, 2, 29), 60), edate(dt.date(2024, 1, 31), 1), edate(dt.date(9999, 1, 1), 12)
+    (datetime.date(2029, 2, 28), datetime.date(2024, 2, 29), None)
+    """
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    if not 1 <= year <= 9999:
+        return None
+    last = _MONTH_DAYS[month0]
+    if month0 == 1 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        last = 29
+    return dt.date(year, month0 + 1, day.day if day.day <= last else last)

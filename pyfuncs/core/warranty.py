@@ -20,17 +20,18 @@ Example::
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from pyfuncs.core.dates import NAT, add_months, is_blank
-from pyfuncs.core.parts import DEFAULT_TERM, STATUTORY, STRUCTURE, Term
+from pyfuncs.core.dates import NAT, add_months, edate, is_blank
+from pyfuncs.core.parts import DEFAULT_TERM, PART_LABELS, STATUTORY, STRUCTURE, Term
 from pyfuncs.core.settings import DEFAULT_CITY, Season, Settings
 
 IN_WARRANTY, EXPIRING, EXPIRED = "保修中", "即将到期", "已过保"
@@ -191,6 +192,23 @@ def season_ends(starts: np.ndarray, count: int | np.ndarray, season: tuple[tuple
     inside = (on(last_start_year, sm, sd) <= s) & (s <= last_end)
     nat = np.isnat(s)
     return np.where(nat, NAT, ends), inside & ~nat
+
+
+def season_end(start: dt.date, count: int, season: tuple[tuple[int, int], tuple[int, int]]) -> dt.date | None:
+    """:func:`season_ends` on one date, in plain Python; None beyond the year 9999.
+
+    >>> season_end(dt.date(2024, 6, 30), 2, ((11, 15), (3, 15))), season_end(dt.date(2024, 12, 1), 2, ((11, 15), (3, 15)))
+    (datetime.date(2026, 3, 15), datetime.date(2027, 3, 15))
+    """
+    (sm, sd), (em, ed) = season
+    first_year = start.year if _day_of(start.year, sm, sd) > start else start.year + 1
+    end_year = first_year + count - 1 + (1 if (em, ed) < (sm, sd) else 0)
+    return _day_of(end_year, em, ed) if 1 <= end_year <= 9999 else None
+
+
+def _day_of(year: int, month: int, day: int) -> dt.date:
+    # as season_ends counts: the month's first day + (day - 1) days
+    return dt.date(year, month, 1) + dt.timedelta(days=day - 1)
 
 
 def _objects(items: list) -> np.ndarray:
@@ -474,4 +492,56 @@ def days_left(ends: Any, as_of: Any) -> np.ndarray:
     a = np.asarray(as_of, dtype="datetime64[D]")
     out = (e - a).astype("timedelta64[D]").astype(float)
     out[np.isnat(e) | np.isnat(np.broadcast_to(a, e.shape))] = np.nan
+    return out
+
+
+# --- one project's default terms, in plain Python ---------------------------------------------------
+#: (id of the settings, city) → (the settings, {part: (term, season edges or None, data note)});
+#: the settings are held, so an id is never reused while its entry lives
+_DEFAULT_TERMS: dict[tuple[int, Any], tuple[Settings, dict[str, tuple[Term, Any, str]]]] = {}
+_DEFAULT_SETTINGS = Settings()
+
+
+def _default_terms(city: Any, settings: Settings) -> dict[str, tuple[Term, Any, str]]:
+    """Per part: the term :func:`warranty_ends` applies when the contract says nothing, the
+    season it counts (None for years and months) and its data note, for ``city``. Worked out by
+    :func:`warranty_ends` itself (ten rows, once per settings and city), so the rules stay there."""
+    key = (id(settings), city)
+    hit = _DEFAULT_TERMS.get(key)
+    if hit is not None and hit[0] is settings:
+        return hit[1]
+    n = len(PART_LABELS)
+    r = warranty_ends(np.full(n, np.datetime64("2000-07-01", "D")), list(PART_LABELS), cities=[city] * n,
+                      settings=settings, fallback=True)
+    season = settings.season(city)
+    out: dict[str, tuple[Term, Any, str]] = {}
+    for part, term, note in zip(PART_LABELS, r.terms, r.data_notes):
+        edges = ((season.heat_start, season.heat_end) if term.unit == "heating" else
+                 (season.cool_start, season.cool_end) if term.unit == "cooling" else None)
+        out[part] = (term, edges, str(note))
+    if len(_DEFAULT_TERMS) >= 1024:
+        _DEFAULT_TERMS.clear()
+    _DEFAULT_TERMS[key] = (settings, out)
+    return out
+
+
+def default_ends(start: dt.date, parts: Iterable[str], city: Any = None,
+                 settings: Settings | None = None) -> list[tuple[dt.date | None, str]]:
+    """Each part's ``(end, data note)`` under its default term from one start date (no contract
+    term; the structure: the settings' design life; seasons: ``city``'s row), for one project in
+    plain Python: what :func:`warranty_ends` gives for the same rows (``ends``, ``data_notes``),
+    at a few microseconds a part. tests/test_udf_callbacks.py holds the two equal.
+
+    >>> default_ends(dt.date(2024, 6, 30), ["供热系统", "电气管线"], "北京")
+    [(datetime.date(2026, 3, 15), ''), (datetime.date(2026, 6, 30), '')]
+    >>> default_ends(dt.date(2024, 6, 30), ["供热系统"], "广州")[0][0]
+    datetime.date(2026, 6, 30)
+    """
+    s = settings if settings is not None else _DEFAULT_SETTINGS
+    terms = _default_terms(None if is_blank(city) else str(city), s)
+    out: list[tuple[dt.date | None, str]] = []
+    for part in parts:
+        term, edges, note = terms[part]
+        end = edate(start, term.months) if edges is None else season_end(start, term.amount, edges)
+        out.append((end, note if end is not None else ""))
     return out

@@ -79,8 +79,9 @@ def plan_reasons(reasons: Any, notes: Any = None) -> str:
     >>> plan_reasons("例行回访（交付满12个月）", "项目规模「特大型」不是大型/中型/小型，例行回访按中型每6个月安排")
     '例行回访（交付满12个月）。注：项目规模「特大型」不是大型/中型/小型，例行回访按中型每6个月安排'
     """
-    text, note = cell_text(reasons), cell_text(notes)
-    return f"{text}。注：{note}" if note else text
+    from pyfuncs.core.callbacks import visit_text  # one wording, shared with AC_CALLBACKS
+
+    return visit_text(reasons, notes)
 
 
 def build_plan(visits: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
