@@ -296,10 +296,13 @@ def repair_due(notice, urgency=None, days=None, *, settings: Settings | None = N
     return _vectorised("AC_REPAIR_DUE", notice, urgency, days, compute=compute)
 
 
-def overdue_days(due, arrival=None, as_of=None, done=None, accepted=None, state=None):
-    """超期天数 per cell, the ledger's definition (:func:`pyfuncs.core.clock.ticket_overdue_days`)."""
+def overdue_days(due, arrival=None, as_of=None, done=None, accepted=None, state=None, in_warranty=None, *,
+                 settings: Settings | None = None):
+    """超期天数 per cell, the ledger's definition (:func:`pyfuncs.core.clock.ticket_overdue_days`;
+    a repair whose 是否在保 is 否 has no clock unless ``settings`` count it, :func:`~pyfuncs.core.clock.no_clock`)."""
+    s = settings or Settings()
 
-    def compute(due, arrival, as_of, done, accepted, state):
+    def compute(due, arrival, as_of, done, accepted, state, in_warranty):
         errors: dict[int, str] = {}
         d = _dates_in(due, errors, blank_error="缺少应到场日期")
         a = _dates_in(arrival, errors)
@@ -310,13 +313,14 @@ def overdue_days(due, arrival=None, as_of=None, done=None, accepted=None, state=
         for day in np.unique(today):
             rows = today == day
             late[rows] = clock.ticket_overdue_days(d[rows], a[rows], f[rows], c[rows], state[rows], day)
+        late[clock.no_clock(in_warranty, len(d), s)] = np.nan
         out = np.nan_to_num(late).astype(np.int64).astype(object)  # Python ints
         out[np.isnan(late)] = None
         for i, msg in errors.items():
             out[i] = "#" + msg
         return out
 
-    return _vectorised("AC_OVERDUE_DAYS", due, arrival, as_of, done, accepted, state, compute=compute)
+    return _vectorised("AC_OVERDUE_DAYS", due, arrival, as_of, done, accepted, state, in_warranty, compute=compute)
 
 
 def next_workday(when, *, calendar: WorkCalendar | None = None):
@@ -505,10 +509,15 @@ def AC_REPAIR_DUE(notice, urgency=None, days=None, stamp=None):
     done="完成日期（可空：未填到场日期时以此作为到场日期）",
     accepted="验收日期（可空：到场、完成日期都未填时以此作为到场日期）",
     state="状态（可空）：已完成、已验收、已关闭且无日期的报修不再计超期",
+    in_warranty="是否在保（可空）：否 = 过保的有偿维修，不计超期（除非“设置”中过保报修计超期为是）",
 )
-def AC_OVERDUE_DAYS(due, arrival=None, as_of=None, done=None, accepted=None, state=None, stamp=None):
-    """超期天数：到场日期（未到场按查询日期；未填到场的按完成或验收日期）减应到场日期，不为负；与“刷新台账”的超期天数相同。"""
-    return overdue_days(due, arrival, as_of, done, accepted, state)
+def AC_OVERDUE_DAYS(due, arrival=None, as_of=None, done=None, accepted=None, state=None, in_warranty=None,
+                    stamp=None):
+    """超期天数：到场日期（未到场按查询日期；未填到场的按完成或验收日期）减应到场日期，不为负；过保的有偿维修不计；与“刷新台账”的超期天数相同。"""
+    t = _tables(stamp)
+    if isinstance(t, str):
+        return t
+    return overdue_days(due, arrival, as_of, done, accepted, state, in_warranty, settings=t.settings)
 
 
 @worksheet_function(when="日期")

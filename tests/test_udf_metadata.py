@@ -17,7 +17,7 @@ EXPECTED = {
     "AC_WARRANTY_END": ["start", "part", "term", "city", "design_life"],
     "AC_WARRANTY_STATUS": ["expiry", "as_of", "warn_days"],
     "AC_REPAIR_DUE": ["notice", "urgency", "days"],
-    "AC_OVERDUE_DAYS": ["due", "arrival", "as_of", "done", "accepted", "state"],
+    "AC_OVERDUE_DAYS": ["due", "arrival", "as_of", "done", "accepted", "state", "in_warranty"],
     "AC_NEXT_WORKDAY": ["when"],
     "AC_IS_WORKDAY": ["when"],
     "AC_CALLBACKS": ["start", "parts", "size", "year", "four_new", "city"],

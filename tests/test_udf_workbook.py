@@ -169,13 +169,14 @@ def test_repair_due_and_overdue_days_equal_refresh_row_by_row(workbook, stamp):
         due = udfs.AC_REPAIR_DUE(raw.at[r, "notice"], raw.at[r, "urgency"], None, stamp)
         assert due == _py(df.at[r, "due"]), (r, raw.at[r, "notice"], raw.at[r, "urgency"])
         late = udfs.AC_OVERDUE_DAYS(raw.at[r, "due"], raw.at[r, "arrival"], TODAY, raw.at[r, "done"],
-                                    raw.at[r, "accepted"], raw.at[r, "state"], stamp)
+                                    raw.at[r, "accepted"], raw.at[r, "state"], raw.at[r, "in_warranty"], stamp)
         assert late == _py(df.at[r, "overdue"]), (r, late, df.at[r, "overdue"])
     # whole columns at once (one array formula over the ledger) give the same
     col = lambda k: [[v] for v in raw[k]]  # noqa: E731
     dues = udfs.AC_REPAIR_DUE(col("notice"), col("urgency"), None, stamp)
     assert dues == [[_py(v)] for v in df["due"]]
-    lates = udfs.AC_OVERDUE_DAYS(col("due"), col("arrival"), TODAY, col("done"), col("accepted"), col("state"), stamp)
+    lates = udfs.AC_OVERDUE_DAYS(col("due"), col("arrival"), TODAY, col("done"), col("accepted"), col("state"),
+                                 col("in_warranty"), stamp)
     assert lates == [[_py(v)] for v in df["overdue"]]
     # the settings made a difference on these very rows
     assert dues != udfs.AC_REPAIR_DUE(col("notice"), col("urgency"))

@@ -58,7 +58,7 @@ def test_a_good_call_and_omitted_optional_arguments(xl):
     assert xl.call("AC_WARRANTY_END", [FakeRange(dt.datetime(2024, 2, 29)), "屋面防水", MISSING, MISSING, MISSING,
                                        None]) == dt.datetime(2029, 2, 28, tzinfo=UTC)
     assert xl.call("AC_OVERDUE_DAYS", [dt.datetime(2026, 10, 8), dt.datetime(2026, 10, 10), MISSING, MISSING,
-                                       MISSING, MISSING, None]) == 2
+                                       MISSING, MISSING, MISSING, None]) == 2
 
 
 def test_the_stamp_selects_the_workbooks_cached_tables(xl, monkeypatch):

@@ -147,6 +147,14 @@ def test_overdue_days_take_completion_or_acceptance_when_no_arrival_and_stop_for
     assert AC_OVERDUE_DAYS("2026-10-08", "2026-10-09", "2026-10-20", "2026-10-11", "2026-10-15") == 1
     assert AC_OVERDUE_DAYS("2026-10-08", None, "2026-10-20", None, None, "已关闭") is None
     assert AC_OVERDUE_DAYS("2026-10-08", None, "2026-10-20", None, None, "维修中") == 12
+    # a paid repair outside warranty has no statutory clock, unless 设置 counts it (过保报修计超期)
+    assert AC_OVERDUE_DAYS("2026-10-08", None, "2026-10-20", None, None, "维修中", "否") is None
+    assert AC_OVERDUE_DAYS("2026-10-08", None, "2026-10-20", None, None, "维修中", "是") == 12
+    from pyfuncs.core.settings import Settings
+    from pyfuncs.udfs import overdue_days
+
+    assert overdue_days("2026-10-08", None, "2026-10-20", None, None, "维修中", "否",
+                        settings=Settings(overdue_out_of_warranty=True)) == 12
 
 
 # --- the plain layer takes the settings explicitly --------------------------------------------------

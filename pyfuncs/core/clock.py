@@ -297,6 +297,19 @@ class TicketClock(NamedTuple):
         return np.nan_to_num(self.late, nan=0.0) > 0
 
 
+def no_clock(out_of_warranty: Any, n: int, settings: Settings) -> np.ndarray:
+    """Which tickets have no statutory clock: a paid repair outside warranty (``out_of_warranty``
+    True, or the ledger's 是否在保 text 否), unless the setting 过保报修计超期 says it counts.
+
+    >>> no_clock([True, False, "否", "是", None], 5, Settings()).tolist()
+    [True, False, True, False, False]
+    """
+    if out_of_warranty is None or settings.overdue_out_of_warranty:
+        return np.zeros(n, dtype=bool)
+    return np.array([v is True or (isinstance(v, np.bool_) and bool(v)) or (isinstance(v, str) and v.strip() == "否")
+                     for v in _column(out_of_warranty, n)], dtype=bool)
+
+
 def ticket_clock(
     notices: Any,
     urgencies: Sequence[Any] | None = None,
@@ -350,9 +363,7 @@ def ticket_clock(
     # days late: the ledger's one rule (on site = arrival, else completion, else acceptance; closed
     # with no date: no clock), judged on the state as given or, where blank, as the dates say
     late = ticket_overdue_days(due, arr, fin, acc, state, today) if n else np.zeros(0)
-    outside = np.zeros(n, dtype=bool) if out_of_warranty is None else np.array(
-        [v is True or (isinstance(v, np.bool_) and bool(v)) for v in _column(out_of_warranty, n)], dtype=bool)
-    clock_off = outside & (not s.overdue_out_of_warranty)
+    clock_off = no_clock(out_of_warranty, n, s)
     late = np.where(clock_off, np.nan, late)
     response = (on_site - notice).astype("timedelta64[D]").astype(float)
     response[np.isnat(on_site) | np.isnat(notice)] = np.nan
