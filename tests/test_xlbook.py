@@ -40,6 +40,7 @@ def ledger(path: Path, *, seed: int = 4, n_projects: int = 10, n_tickets: int = 
         v = data["visits"]
         rows = v.index[-len(problems):]
         v.loc[rows, "problems"] = problems
+        v.loc[rows, "found"] = "是"  # 是否发现问题: staff said so (the text alone may not tell)
         v.loc[rows, ["registered", "ticket_id", "visit_id"]] = None
     with FileBook.open(path) as book:
         fill(book, data)

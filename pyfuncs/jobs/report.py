@@ -94,8 +94,10 @@ def _response_table(keys: np.ndarray, resp: np.ndarray, late: np.ndarray, order=
     for k in (*groups, "全部"):
         sel = np.ones(len(keys), bool) if k == "全部" else (keys == k)
         vals = resp[sel & ~np.isnan(resp)]
-        rows.append((k, int(len(vals)), float(np.mean(vals)) if len(vals) else None,
-                     float(np.median(vals)) if len(vals) else None, int((sel & late).sum())))
+        # rounded to what a figure of days means (the sheet shows one decimal): the cell holds the
+        # number staff see, and every writer stores the same digits
+        rows.append((k, int(len(vals)), round(float(np.mean(vals)), 2) if len(vals) else None,
+                     round(float(np.median(vals)), 2) if len(vals) else None, int((sel & late).sum())))
     return pd.DataFrame(rows, columns=["key", "count", "mean", "median", "overdue"])
 
 
