@@ -202,11 +202,14 @@ def windows_xlwings(module: str = "pyfuncs.udfs") -> Iterator[WindowsXlwings]:
             loop.close()
         engines.engines[:], engines.engines_by_name, engines.active = saved_engines[0], saved_engines[1], saved_engines[2]
         stand_ins = set(_stand_ins())
-        for name in set(sys.modules) - before:
+        new = set(sys.modules) - before
+        for name in new:
             if name in stand_ins or name.startswith("xlwings."):
                 del sys.modules[name]
+        # only what this context imported: the COM fake (pyfuncs.comfake) may have imported
+        # xlwings._xlwindows before, and xlwings.main looks it up as an attribute of the package
         for attr in ("_xlwindows", "udfs", "com_server", "_win32patch"):
-            if attr in vars(xlwings):
+            if f"xlwings.{attr}" in new and attr in vars(xlwings):
                 delattr(xlwings, attr)
         for name, value in saved_ctypes.items():
             if value is None:
