@@ -6,6 +6,7 @@
     aftercare refresh aftercare.xlsm --today 2026-11-21
     aftercare plan aftercare.xlsm --year 2027
     aftercare check aftercare.xlsm --json
+    aftercare rollup 各分公司台账 集团汇总.xlsx   # every workbook in a folder → one summary
 
 Each job command is the same code as the ribbon button of that name (``pyfuncs.jobs.<name>``),
 run on the file through :class:`~pyfuncs.io.filebook.FileBook`: the file is locked while the job
@@ -106,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "check":
             p.add_argument("--sheet", action="store_true", help="同时把结果写入“检查结果”工作表")
             p.add_argument("--all", action="store_true", help="列出全部问题（默认最多列出 %d 条）" % MAX_LISTED)
+
+    add_rollup_parser(sub)
 
     p = sub.add_parser("configure", help="把本机 Python 路径写入工作簿的 xlwings.conf 工作表")
     p.add_argument("path", help="工作簿路径")
@@ -254,6 +257,32 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+# ---- rollup: a folder of workbooks → one summary (pyfuncs.rollup) ---------------------------------
+ROLLUP_HELP = "集团汇总：把文件夹（含子文件夹）中各分公司的工作簿汇总到一个新的 .xlsx 工作簿（只读取，不改动原文件）"
+
+
+def add_rollup_parser(sub) -> None:
+    p = sub.add_parser("rollup", help=ROLLUP_HELP, description=ROLLUP_HELP)
+    p.add_argument("folder", help="存放各分公司/区域工作簿的文件夹")
+    p.add_argument("out", help="汇总结果文件（.xlsx；已存在的汇总结果会被替换，旧文件备份）")
+    _common(p, path_required=False)
+
+
+def cmd_rollup(args) -> int:
+    rollup = importlib.import_module("pyfuncs.rollup")
+
+    def progress(i: int, n: int, name: str) -> None:
+        print(f"（{i}/{n}）读取 {name}", file=sys.stderr)
+
+    result = rollup.rollup(args.folder, args.out, today=args.today, progress=progress if args.verbose else None)
+    if args.json:
+        print(json.dumps(_jsonable({"job": "rollup", "ok": True, **result.summary}), ensure_ascii=False, indent=1))
+    else:
+        for line in result.messages:
+            print(line)
+    return EXIT_OK
+
+
 def cmd_configure(args) -> int:
     conf = importlib.import_module("pyfuncs.configure")
     written = conf.configure_workbook(args.path, interpreter=args.interpreter, pythonpath=args.pythonpath)
@@ -289,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.command == "configure":
             return cmd_configure(args)
+        if args.command == "rollup":
+            return cmd_rollup(args)
         opts = job_options(args)
         result = run_job_on_file(args.command, args.path, opts, verbose=args.verbose)
         print_result(result, args, Path(args.path))
