@@ -40,6 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -312,29 +313,24 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def sheet_parts(path: Path) -> dict[str, str]:
-    """{sheet name: worksheet part} of a workbook package (empty when it cannot be read this way)."""
-    import posixpath
+def sheet_parts(path) -> dict[str, str]:
+    """{sheet name: worksheet part} of a workbook package (a path, a file or an open ZipFile; empty
+    when it cannot be read this way), through the IO layer's one reader of package relationships."""
+    import contextlib
     import zipfile
 
     from defusedxml import ElementTree as ET
 
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    from pyfuncs.io.filebook import _MAIN_NS, _REL_ID, _part_rels
+
     try:
-        with zipfile.ZipFile(path) as z:
-            book = "xl/workbook.xml"
-            for rel in ET.fromstring(z.read("_rels/.rels")):
-                if rel.get("Type", "").endswith("/officeDocument"):
-                    book = rel.get("Target", book).lstrip("/")
-            folder, base = posixpath.split(book)
-            targets = {}
-            for rel in ET.fromstring(z.read(posixpath.join(folder, "_rels", base + ".rels"))):
-                t = rel.get("Target", "")
-                targets[rel.get("Id")] = t.lstrip("/") if t.startswith("/") else posixpath.normpath(
-                    posixpath.join(folder, t))
-            return {s.get("name", ""): targets.get(s.get(rid), "")
-                    for s in ET.fromstring(z.read(book)).iter(main + "sheet")}
+        with contextlib.nullcontext(path) if isinstance(path, zipfile.ZipFile) else zipfile.ZipFile(path) as z:
+            book = next((t for typ, t in _part_rels(z, "").values() if typ.endswith("/officeDocument")), None)
+            if book is None:
+                return {}
+            rels = _part_rels(z, book)
+            return {sh.get("name", ""): rels.get(sh.get(_REL_ID, ""), ("", ""))[1]
+                    for sh in ET.fromstring(z.read(book)).iter(_MAIN_NS + "sheet")}
     except Exception:  # noqa: BLE001 - the reader then says what is wrong
         return {}
 
@@ -524,6 +520,15 @@ class SummaryBook:
         ws = self.sheets[OPEN_SHEET]
         self._setup(ws, [w for _, w in OPEN_COLUMNS], landscape=True, title_rows="1:1", freeze="C2")
         self._append(ws, [(h, "header") for h, _ in OPEN_COLUMNS])
+        # the open tickets' rows: XML in a temporary file, spliced in by save()
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.utils import get_column_letter
+
+        self._rows = tempfile.TemporaryFile()
+        self._letters = [get_column_letter(i) for i in range(1, len(OPEN_COLUMNS) + 1)]
+        probe = WriteOnlyCell(ws, value=dt.date(2000, 1, 1))
+        probe.number_format = "yyyy-mm-dd"
+        self._date_xf = probe.style_id  # its index among the workbook's cell formats (styles.xml)
 
     # ---- cells and rows ----------------------------------------------------------------------------
     def _cell(self, ws, value, style: str | None = None, fmt: str | None = None):
@@ -612,41 +617,57 @@ class SummaryBook:
 
     # ---- the open tickets (streaming) -----------------------------------------------------------
     def add_open(self, file: str, op) -> None:
-        """Append one workbook's open tickets (``compute``'s DataFrame), plain cells (fast)."""
+        """Append one workbook's open tickets (``compute``'s DataFrame) to the 未结报修 sheet.
+
+        These rows are most of the output (hundreds of thousands for a large group), so they are
+        written as the sheet's XML straight into a temporary file (deleted when closed) and
+        spliced into the package on :meth:`save`: an openpyxl cell costs about 100 times more.
+        Text is written as inline strings (never a formula), dates as serials in the date style."""
         import numpy as np
         import pandas as pd
+        from xml.sax.saxutils import escape
 
         if not len(op):
             return
-        ws = self.sheets[OPEN_SHEET]
 
         def dates(col):
-            return [None if pd.isna(x) else pd.Timestamp(x).date() for x in op[col]]
+            days = _d64(op[col])
+            serial = (days - np.datetime64("1899-12-30", "D")).astype("timedelta64[D]").astype(np.int64)
+            return [None if nat else int(v) for v, nat in zip(serial, np.isnat(days))]
 
         def whole(vals):
             return [None if np.isnan(x) else int(x) for x in np.asarray(vals, dtype=float)]
 
         cols = [
             [file] * len(op), [int(r) for r in op.index], _texts(op["ticket_id"]), _texts(op["project_id"]),
-            list(op["name"]), _texts(op["part"]), _texts(op["place"]), _texts(op["problem"]), _texts(op["urgency"]),
-            dates("notice"), dates("due"), dates("arrival"), _texts(op["state"]), whole(op["late"]),
-            whole(op["days_open"]),
+            [str(v) for v in op["name"]], _texts(op["part"]), _texts(op["place"]), _texts(op["problem"]),
+            _texts(op["urgency"]), dates("notice"), dates("due"), dates("arrival"), _texts(op["state"]),
+            whole(op["late"]), whole(op["days_open"]),
         ]
-        bad, cell = self._bad, self._cell
+        kinds = ["s", "n", "s", "s", "s", "s", "s", "s", "s", "d", "d", "d", "s", "n", "n"]
+        letters = self._letters
+        date_xf = self._date_xf
+        bad = self._bad
+        r = self._next[OPEN_SHEET]
+        out = []
         for row in zip(*cols):
-            out = []
-            for v in row:
-                if type(v) is str:
-                    if not v:
-                        v = None
-                    else:
-                        v = bad.sub("", v)
-                        if v.startswith("="):
-                            v = cell(ws, v)
-                out.append(v)
-            ws.append(out)
+            cells = []
+            for j, v in enumerate(row):
+                if v is None or v == "":
+                    continue
+                k = kinds[j]
+                if k == "s":
+                    cells.append(f'<c r="{letters[j]}{r}" t="inlineStr"><is><t xml:space="preserve">'
+                                 f'{escape(bad.sub("", v))}</t></is></c>')
+                elif k == "d":
+                    cells.append(f'<c r="{letters[j]}{r}" s="{date_xf}"><v>{v}</v></c>')
+                else:
+                    cells.append(f'<c r="{letters[j]}{r}"><v>{v}</v></c>')
+            out.append(f'<row r="{r}">{"".join(cells)}</row>')
+            r += 1
+        self._rows.write("".join(out).encode("utf-8"))
         self.open_rows += len(op)
-        self._next[OPEN_SHEET] += len(op)
+        self._next[OPEN_SHEET] = r
 
     # ---- the small sheets -------------------------------------------------------------------------
     def finish(self, result: "RollupResult") -> None:
@@ -667,8 +688,6 @@ class SummaryBook:
         from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
         ws = self.sheets[OPEN_SHEET]
-        if self.open_rows == 0:  # an Excel table needs a body row
-            self._append(ws, [(None, None)] * len(OPEN_COLUMNS))
         tbl = Table(displayName=OPEN_TABLE,
                     ref=f"A1:{get_column_letter(len(OPEN_COLUMNS))}{max(2, self.open_rows + 1)}")
         tbl.tableColumns = [TableColumn(id=i, name=h) for i, (h, _) in enumerate(OPEN_COLUMNS, start=1)]
@@ -787,20 +806,44 @@ class SummaryBook:
         self._print_area(ws)
 
     def save(self, path: Path) -> None:
-        self.wb.save(path)
+        """The package openpyxl writes (every sheet but the open tickets' rows), with those rows
+        spliced into the 未结报修 sheet's ``<sheetData>`` on the way to ``path``."""
+        import io
+        import shutil
+        import zipfile
+
+        from openpyxl.utils import get_column_letter
+
+        small = io.BytesIO()
+        self.wb.save(small)
+        with zipfile.ZipFile(small) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+            part = sheet_parts(zin)[OPEN_SHEET]
+            for item in zin.infolist():
+                data = zin.read(item.filename)
+                if item.filename != part:
+                    zout.writestr(item, data)
+                    continue
+                head, sep, tail = data.partition(b"</sheetData>")
+                if not sep:
+                    raise BookError(f"程序错误：生成的「{OPEN_SHEET}」工作表没有 sheetData")
+                last = max(2, self.open_rows + 1)
+                ref = f"A1:{get_column_letter(len(OPEN_COLUMNS))}{last}".encode()
+                head = re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="' + ref + b'"/>', head, count=1)
+                info = zipfile.ZipInfo(item.filename, date_time=item.date_time)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with zout.open(info, "w", force_zip64=True) as dst:
+                    dst.write(head)
+                    self._rows.seek(0)
+                    shutil.copyfileobj(self._rows, dst, 1 << 20)
+                    dst.write(sep + tail)
+        self.discard()
 
     def discard(self) -> None:
-        """Remove the streaming sheets' temporary files when the summary is not saved."""
+        """Drop the open tickets' temporary file (also when the summary is not saved)."""
         import contextlib
 
-        for ws in self.sheets.values():
-            writer = getattr(ws, "_writer", None)
-            if writer is None:
-                continue
-            with contextlib.suppress(Exception):
-                ws.close()
-            with contextlib.suppress(Exception):
-                writer.cleanup()
+        with contextlib.suppress(OSError):
+            self._rows.close()
 
 
 # ---- the job ----------------------------------------------------------------------------------
