@@ -13,7 +13,8 @@ run on the file through :class:`~pyfuncs.io.filebook.FileBook`: the file is lock
 runs, refused when Excel has it open, and saved through a temporary file with a backup.
 
 Exit status: 0 done; 1 ``check`` found errors (or ``selftest`` a failed check); 2 the file was refused (missing, open in Excel,
-being processed by another run, encrypted, corrupt, not a workbook) or the arguments are wrong;
+being processed by another run, encrypted, corrupt, not a workbook; for ``rollup``: the folder, or
+an output that is not a new .xlsx or an earlier summary) or the arguments are wrong;
 3 an unexpected program error.
 """
 from __future__ import annotations

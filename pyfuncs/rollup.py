@@ -21,9 +21,10 @@ core's repair clock (:func:`clock`, the one call site).
 
 Nothing is written beside the source files: each is opened without a lock file
 (``FileBook.open(path, lock=False)``, reads through python-calamine), its tables are reduced to
-a few counts and its open tickets, and it is closed before the next. Open tickets go straight
-into the output's streaming (write-only) sheet, so memory does not grow with the number of
-workbooks. The summary is saved through a temporary file beside it and an atomic replace.
+a few counts and its open tickets, and it is closed before the next. The open tickets go
+straight out, as the 未结报修 sheet's XML, into a temporary file (deleted when closed) that is
+spliced into the summary when it is saved, so memory does not grow with the number of workbooks.
+The summary is saved through a temporary file beside it and an atomic replace.
 
 Example::
 
@@ -60,7 +61,6 @@ MAX_SHEET_CELLS = 5_000_000
 SUMMARY_SHEET, OPEN_SHEET, PART_CAUSE_SHEET, SATISFACTION_SHEET, STATUS_SHEET = (
     "汇总", "未结报修", "部位原因", "满意度", "文件状态")
 OPEN_TABLE = "tblOpenRepairs"
-STATUS_TABLE = "tblFileStatus"
 DONE, SKIPPED = "已汇总", "已跳过"
 
 #: The sheets a workbook must have to be an aftercare workbook (pyfuncs.schema); 设置/节假日 may
@@ -396,14 +396,14 @@ def _refuse_huge(path: Path, sheets: Iterable[str]) -> None:
     parts = sheet_parts(path)
     for sheet in sheets:
         part = parts.get(sheet)
-        if not part:
-            continue
+        if not part:  # the reader would find it some other way, unguarded
+            raise Refused(f"无法确定工作表「{sheet}」在文件中的位置（文件结构异常，可能已损坏），未汇总。")
         try:
             rows, cols = used_range(path, part)
             if rows * cols > MAX_SHEET_CELLS:  # styled empty cells far out? look again, exactly
                 rows, cols = used_range(path, part, exact=True)
         except KeyError:
-            continue
+            raise Refused(f"工作表「{sheet}」的内容在文件中缺失（文件可能已损坏），未汇总。") from None
         if rows * cols > MAX_SHEET_CELLS:
             raise Refused(f"工作表「{sheet}」的已用区域过大（{rows:,} 行 × {cols:,} 列），可能有远处的单元格被误填了内容；"
                           "请在 Excel 中删除多余的行和列、保存后再汇总。")
@@ -500,9 +500,10 @@ _STYLE_OVERRIDES = {"title": {"align": "left"}, "section": {"align": "left"},
 
 
 class SummaryBook:
-    """The output workbook, written streaming (openpyxl ``write_only``): the open tickets are
-    appended as each workbook is read; the small sheets are written at the end. Styles are
-    pyfuncs.layout's named styles; wrapped text gets a row height that shows it in full."""
+    """The output workbook. The open tickets are written out as each workbook is read
+    (:meth:`add_open`); the small sheets, through openpyxl's streaming ``write_only`` workbook, at
+    the end (:meth:`finish`). Styles are pyfuncs.layout's named styles; wrapped text gets a row
+    height that shows it in full."""
 
     def __init__(self):
         from openpyxl import Workbook

@@ -410,3 +410,32 @@ def test_a_huge_used_range_is_one_line_not_a_crash(sources, tmp_path):
     assert files["远处.xlsx"]["status"] == SKIPPED and "已用区域过大" in files["远处.xlsx"]["reason"]
     assert files["好.xlsx"]["status"] == DONE and files["格式.xlsx"]["status"] == DONE
 
+
+
+def test_cells_without_a_reference_are_counted(tmp_path):
+    """A producer may leave out ``r`` (the position is implied by the order): counted the slow way."""
+    p = tmp_path / "x.xlsx"
+    rows = '<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c></row>' + \
+           '<row r="900000"><c t="inlineStr"><is><t>b</t></is></c><c><v>1</v></c><c s="2"/></row>'
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("xl/worksheets/sheet1.xml", f"<worksheet><sheetData>{rows}</sheetData></worksheet>")
+    assert used_range(p, "xl/worksheets/sheet1.xml") == (900000, 3)
+
+
+def test_an_empty_ledger_and_a_partial_one(tmp_path):
+    """A freshly built workbook sums up to zeros; one that lost a data sheet is explained."""
+    from pyfuncs.build import build_workbook
+
+    root = tmp_path / "tree"
+    root.mkdir()
+    build_workbook(root / "新台账.xlsm")
+    wb = openpyxl.load_workbook(root / "新台账.xlsm")
+    del wb["回访记录"]
+    wb.save(root / "缺表.xlsx")
+    result = rollup(root, tmp_path / "汇总.xlsx", today=TODAY)
+    status = {s.file: s for s in result.statuses}
+    assert status["新台账.xlsm"].status == DONE and status["缺表.xlsx"].status == SKIPPED
+    assert "缺少工作表「回访记录」" in status["缺表.xlsx"].reason
+    (f,) = result.books
+    assert (f.projects, f.parts, f.tickets, f.open, f.rated, f.rate, f.errors) == (0, 0, 0, 0, 0, None, 0)
+    assert result.open_rows == 0
