@@ -658,8 +658,9 @@ class SummaryBook:
                     continue
                 k = kinds[j]
                 if k == "s":
-                    cells.append(f'<c r="{letters[j]}{r}" t="inlineStr"><is><t xml:space="preserve">'
-                                 f'{escape(bad.sub("", v))}</t></is></c>')
+                    v = escape(bad.sub("", v))
+                    keep = ' xml:space="preserve"' if v[:1].isspace() or v[-1:].isspace() else ""
+                    cells.append(f'<c r="{letters[j]}{r}" t="inlineStr"><is><t{keep}>{v}</t></is></c>')
                 elif k == "d":
                     cells.append(f'<c r="{letters[j]}{r}" s="{date_xf}"><v>{v}</v></c>')
                 else:

@@ -10,7 +10,7 @@ def test_bench_prints_every_figure(capsys):
     lines = [line for line in out.splitlines() if line.startswith("| ") and "---" not in line][1:]
     # per job: time, Python memory and (where the platform reports it) a child process's peak RSS
     per_job = 3 if importlib.util.find_spec("resource") else 2
-    rollup = 3 + (per_job - 2)  # time, time per workbook, Python memory (+ a child's peak RSS)
+    rollup = 4 + (per_job - 2)  # time, CPU time, time per workbook, Python memory (+ a child's peak RSS)
     assert len(lines) == 2 + 6 + 2 * per_job + rollup
     assert sum("进程常驻内存峰值" in line for line in lines) == 3 * (per_job - 2)
     for line in lines:
