@@ -838,14 +838,26 @@ class SummaryBook:
                     self._rows.seek(0)
                     shutil.copyfileobj(self._rows, dst, 1 << 20)
                     dst.write(sep + tail)
+        self._saved = True
         self.discard()
 
     def discard(self) -> None:
-        """Drop the open tickets' temporary file (also when the summary is not saved)."""
+        """Drop the temporary files: the open tickets' rows, and (when the summary was not saved)
+        those openpyxl keeps for each streaming sheet it has begun."""
         import contextlib
 
         with contextlib.suppress(OSError):
             self._rows.close()
+        if getattr(self, "_saved", False):
+            return
+        for ws in self.sheets.values():
+            writer = getattr(ws, "_writer", None)
+            if writer is None:
+                continue
+            with contextlib.suppress(Exception):
+                ws.close()
+            with contextlib.suppress(Exception):
+                writer.cleanup()
 
 
 # ---- the job ----------------------------------------------------------------------------------

@@ -439,3 +439,31 @@ def test_an_empty_ledger_and_a_partial_one(tmp_path):
     (f,) = result.books
     assert (f.projects, f.parts, f.tickets, f.open, f.rated, f.rate, f.errors) == (0, 0, 0, 0, 0, None, 0)
     assert result.open_rows == 0
+
+
+def test_a_failed_run_leaves_the_earlier_summary_and_no_temporary_file(sources, tmp_path, monkeypatch):
+    import tempfile
+
+    from pyfuncs import rollup as module
+
+    root = tmp_path / "tree"
+    root.mkdir()
+    shutil.copy(sources["a"], root / "北京.xlsm")
+    out = tmp_path / "out" / "汇总.xlsx"
+    rollup(root, out, today=TODAY)
+    data = out.read_bytes()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+
+    def broken(self, result):
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr(module.SummaryBook, "finish", broken)
+    with pytest.raises(RuntimeError):
+        rollup(root, out, today=TODAY + dt.timedelta(days=1))
+    assert out.read_bytes() == data
+    assert sorted(p.name for p in out.parent.iterdir()) == ["汇总.xlsx"]  # no temporary or lock file
+    assert list(scratch.iterdir()) == []
+    monkeypatch.undo()
+    assert rollup(root, out, today=TODAY).backup is not None  # the lock was released
