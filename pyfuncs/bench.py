@@ -22,6 +22,9 @@ Figures:
   plan (first, then again over its own sheet) in Excel, counted with the recording fake of Excel's
   COM objects beneath the real xlwings Windows code (:mod:`pyfuncs.comfake`), against the book
   of before (xlwings' Range wrappers; target: refresh ≤ 1,000, plan ≤ 2,000, not growing with rows).
+- rollup: ``aftercare rollup`` over N workbooks (``--rollup-workbooks``, each ``--rollup-tickets``
+  tickets; the README's figure: 100 × 20,000) against a tenth of them: time, and peak memory that
+  must not grow with the number of workbooks.
 """
 from __future__ import annotations
 
@@ -545,6 +548,85 @@ def com_table(rows: list[tuple]) -> str:
     return "\n".join(out)
 
 
+def rollup_folder(folder: Path, n_workbooks: int, n_tickets: int, today: dt.date, distinct: int = 2) -> None:
+    """``n_workbooks`` aftercare workbooks of ``n_tickets`` each in region subfolders of ``folder``:
+    ``distinct`` generated ones (pyfuncs.demo, different seeds), copied round-robin under other
+    names. Already-made files are kept (the 10- and the 100-workbook runs share them)."""
+    from pyfuncs.build import build_workbook
+    from pyfuncs.demo import fill, sample_data
+    from pyfuncs.io.filebook import FileBook
+
+    folder.mkdir(parents=True, exist_ok=True)
+    bases = []
+    for k in range(min(distinct, n_workbooks)):
+        base = folder.parent / f"rollup-base-{n_tickets}-{k}.xlsm"
+        if not base.exists():
+            build_workbook(base)
+            data = sample_data(today, seed=100 + k, n_projects=max(10, n_tickets // 10), n_tickets=n_tickets,
+                               n_visits=max(10, n_tickets // 10))
+            with FileBook.open(base, lock=False) as book:
+                fill(book, data)
+                book.save()
+        bases.append(base)
+    for i in range(n_workbooks):
+        target = folder / f"区域{i % 10 + 1:02d}" / f"分公司{i + 1:03d}.xlsm"
+        if not target.exists():
+            target.parent.mkdir(exist_ok=True)
+            shutil.copy(bases[i % len(bases)], target)
+
+
+def bench_rollup(n_workbooks: int, n_tickets: int, small: int | None = None) -> list[tuple]:
+    """``aftercare rollup`` over ``n_workbooks`` workbooks of ``n_tickets`` tickets each, against
+    the same over ``small`` of them (default a tenth): time and peak memory, to show the time
+    grows with the number of workbooks and the memory does not. Time (wall clock, and the
+    process's CPU time, which other work on a shared machine does not inflate) and the peak
+    resident memory come from one fresh process per size; the Python allocation peak (tracemalloc) from
+    one more run in this process. Each measured run follows a warm-up roll-up of one workbook
+    (imports, the holiday calendar), so neither size pays for them."""
+    from pyfuncs.rollup import rollup
+
+    today = dt.date(2026, 11, 21)
+    small = small or max(1, n_workbooks // 10)
+    distinct = 1 if n_workbooks < 10 else 2
+    figures = {}
+    with tempfile.TemporaryDirectory() as d:
+        warm = Path(d) / "warm-up"
+        rollup_folder(warm, 1, n_tickets, today, distinct)
+        warm_out = Path(d) / "warm-up.xlsx"
+        rollup(warm, warm_out, today=today)
+        for n in (small, n_workbooks):
+            folder = Path(d) / f"folder-{n}"
+            rollup_folder(folder, n, n_tickets, today, distinct)
+            out = Path(d) / f"汇总-{n}.xlsx"
+            clock = Path(d) / f"seconds-{n}.txt"
+            day = f"datetime.date({today.year}, {today.month}, {today.day})"
+            rss = _child_peak_rss(
+                "import datetime, time\nfrom pyfuncs.rollup import rollup\n"
+                f"rollup({str(warm)!r}, {str(warm_out)!r}, today={day})\nt, c = time.perf_counter(), time.process_time()\n"
+                f"rollup({str(folder)!r}, {str(out)!r}, today={day})\n"
+                f"open({str(clock)!r}, 'w').write(f'{{time.perf_counter() - t}} {{time.process_time() - c}}')")
+            if clock.exists():
+                seconds, cpu = map(float, clock.read_text().split())
+            else:  # no child process here: time it in this one
+                cpu = time.process_time()
+                seconds = _best(lambda: rollup(folder, out, today=today), repeat=1)
+                cpu = time.process_time() - cpu
+            _, peak = _peak(lambda: rollup(folder, out, today=today))
+            figures[n] = (seconds, cpu, peak, rss)
+    (t_s, c_s, m_s, r_s), (t_b, c_b, m_b, r_b) = figures[small], figures[n_workbooks]
+    label = f"rollup {n_workbooks:,} vs {small:,} 个工作簿（每个 {n_tickets:,} 张报修单）"
+    rows = [
+        (f"{label}：耗时（秒）", t_b, t_s, t_b / t_s, f"几分钟内；约 {n_workbooks / small:g}×（随工作簿数线性）"),
+        (f"{label}：进程 CPU 时间（秒）", c_b, c_s, c_b / c_s, f"约 {n_workbooks / small:g}×（不受机器上其他任务影响）"),
+        (f"{label}：每个工作簿耗时（秒）", t_b / n_workbooks, t_s / small, (t_b / n_workbooks) / (t_s / small), "≈ 1×"),
+        (f"{label}：峰值内存（Python 分配）MiB", m_b / 2**20, m_s / 2**20, m_b / m_s, "≈ 1×（不随工作簿数增长）"),
+    ]
+    if r_b and r_s:
+        rows.append((f"{label}：进程常驻内存峰值（含原生库）MiB", r_b / 2**20, r_s / 2**20, r_b / r_s,
+                     "≈ 1×（不随工作簿数增长）"))
+    return rows
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -571,13 +653,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--udf-rows", type=int, default=100_000)
     ap.add_argument("--projects", type=int, default=2000)
     ap.add_argument("--tickets", type=int, default=20000)
+    ap.add_argument("--rollup-workbooks", type=int, default=2,
+                    help="workbooks for the rollup figure (the README's: 100), compared with a tenth of them")
+    ap.add_argument("--rollup-tickets", type=int, default=50, help="tickets per rollup workbook (the README's: 20000)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to check the script runs")
     ap.add_argument("--callbacks", type=int, default=2000, help="projects for the AC_CALLBACKS figure")
-    ap.add_argument("--only", choices=["core", "udfs", "callbacks", "jobs", "com"], action="append")
+    ap.add_argument("--only", choices=["core", "udfs", "callbacks", "jobs", "rollup", "com"], action="append")
     a = ap.parse_args(argv)
     if a.quick:
         a.rows, a.udf_rows, a.projects, a.tickets, a.callbacks = 2000, 2000, 20, 200, 20
-    only = set(a.only or ["core", "udfs", "callbacks", "jobs", "com"])
+        a.rollup_workbooks, a.rollup_tickets = 2, 30
+    only = set(a.only or ["core", "udfs", "callbacks", "jobs", "rollup", "com"])
     rows: list[tuple] = []
     if "core" in only:
         rows += bench_core(a.rows)
@@ -587,6 +673,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_callbacks(a.callbacks)
     if "jobs" in only:
         rows += bench_jobs(a.projects, a.tickets)
+    if "rollup" in only:
+        rows += bench_rollup(a.rollup_workbooks, a.rollup_tickets)
     print(f"机器：{machine()}；时间单位：秒（内存：MiB；UDF：微秒/行；AC_CALLBACKS：毫秒/次）")
     print(table(rows))
     if "com" in only:

@@ -7,6 +7,7 @@
     aftercare plan aftercare.xlsm --year 2027
     aftercare check aftercare.xlsm --json
     aftercare restore aftercare.xlsm    # put the newest backup back (the current file is backed up)
+    aftercare rollup 各分公司台账 集团汇总.xlsx   # every workbook in a folder → one summary
 
 Each job command is the same code as the ribbon button of that name (``pyfuncs.jobs.<name>``),
 run on the file through :class:`~pyfuncs.io.filebook.FileBook`: the file is locked while the job
@@ -23,7 +24,8 @@ Adding a command: write ``_add_<name>(sub)`` (its options, help and examples, an
 
 Exit status: 0 done; 1 ``check`` found errors (or ``selftest`` a failed check); 2 the file was
 refused (missing, open in Excel, being processed by another run, read-only, encrypted, corrupt, not
-a workbook, not an aftercare workbook), the disk was full, or the arguments are wrong (including a
+a workbook, not an aftercare workbook; for ``rollup``: the folder, or an output that is not a new
+.xlsx or an earlier summary), the disk was full, or the arguments are wrong (including a
 ``forms`` item that names nothing); 3 an unexpected program error.
 """
 from __future__ import annotations
@@ -486,12 +488,22 @@ def _add_setup(sub) -> None:
     p.set_defaults(func=lambda args: importlib.import_module("pyfuncs.setup_windows").run_command(args))
 
 
+def _add_rollup(sub) -> None:
+    p = sub.add_parser("rollup", help=ROLLUP_HELP, description=ROLLUP_HELP + "。只读取，不改动任何工作簿。",
+                       epilog=_examples("aftercare rollup 各分公司台账 集团汇总.xlsx",
+                                        "aftercare rollup D:\\台账 汇总.xlsx --today 2026-11-21 --json"))
+    p.add_argument("folder", metavar="文件夹", help="存放各分公司/区域工作簿的文件夹（包括其中的子文件夹）")
+    p.add_argument("out", metavar="汇总文件", help="汇总结果文件（.xlsx；已存在的汇总结果会被替换，旧文件先备份）")
+    _common(p)
+    p.set_defaults(func=cmd_rollup)
+
+
 #: the commands, in the order ``aftercare -h`` lists them
 COMMANDS: list[Callable[[Any], None]] = [
     _add_new, _add_demo, _add_plan,
     lambda sub: _add_job(sub, "refresh"), lambda sub: _add_job(sub, "visits"), lambda sub: _add_job(sub, "report"),
     _add_forms, _add_check, lambda sub: _add_job(sub, "selftest"),
-    _add_restore, _add_configure, _add_setup,
+    _add_restore, _add_configure, _add_setup, _add_rollup,
 ]
 
 
@@ -804,6 +816,25 @@ def cmd_restore(args) -> int:
     print(f"已把第 {done.source.number} 份备份（备份于 {done.source.time:%Y-%m-%d %H:%M:%S}）恢复为「{path}」。")
     if done.previous is not None:
         print(f"恢复前的文件已备份为：{done.previous}（再运行一次 aftercare restore {path} 即可撤销这次恢复）")
+    return EXIT_OK
+
+
+# ---- rollup: a folder of workbooks → one summary (pyfuncs.rollup) ---------------------------------
+ROLLUP_HELP = "集团汇总：把文件夹（含子文件夹）中各分公司的工作簿汇总到一个新的 .xlsx 工作簿（只读取，不改动原文件）"
+
+
+def cmd_rollup(args) -> int:
+    rollup = importlib.import_module("pyfuncs.rollup")
+    with _progress(args) as bar:
+        def progress(i: int, n: int, name: str) -> None:
+            bar.update((i - 1) / max(n, 1), f"读取 {name}（{i}/{n}）")
+
+        result = rollup.rollup(args.folder, args.out, today=args.today, progress=progress)
+    if args.json:
+        print(json.dumps(_jsonable({"job": "rollup", "ok": True, **result.summary}), ensure_ascii=False, indent=1))
+    else:
+        for line in result.messages:
+            print(line)
     return EXIT_OK
 
 

@@ -252,6 +252,16 @@ class TicketAssessment(NamedTuple):
         return self.clock.open & ~self.bad
 
 
+def assess_ledger(projects: pd.DataFrame, terms: pd.DataFrame, repairs: pd.DataFrame, settings, calendar,
+                  today) -> TicketAssessment:
+    """:func:`assess_tickets` for the typed tables as 统计报表 and the group roll-up read them
+    (``terms`` with their ``end``, see :func:`pyfuncs.jobs._common.terms_with_ends`): the one place
+    both ask the ledger's clock, so their figures are the ledger's."""
+    proj = project_index(projects)
+    ends = effective_ends_from(proj, terms[["project_id", "part", "end"]] if len(terms) else None, settings)
+    return assess_tickets(repairs, {}, proj, ends, settings, calendar, today)
+
+
 def assess_tickets(df: pd.DataFrame, bad_rows: dict, proj: pd.DataFrame, ends: pd.DataFrame, settings, calendar,
                    today) -> TicketAssessment:
     """Every ticket of ``df`` (the typed 报修台账, indexed by Excel row): its warranty end, whether

@@ -4,7 +4,7 @@ sheet → typed tables → :func:`compute` (pure: DataFrames in, a :class:`Repor
 out) → :func:`report_layout` (cells + chart definitions) → the 统计 sheet, cleared and rewritten
 (only that sheet; its previous report content, charts included, is replaced).
 
-Every ticket figure comes from :func:`pyfuncs.jobs.refresh.assess_tickets`, i.e. the core's one
+Every ticket figure comes from :func:`pyfuncs.jobs.refresh.assess_ledger`, i.e. the core's one
 definition (:func:`pyfuncs.core.clock.ticket_clock`), so the report and 刷新台账 count the same
 tickets as open and overdue. Each figure says what it counts:
 
@@ -108,7 +108,7 @@ def compute(projects: pd.DataFrame, terms: pd.DataFrame, repairs: pd.DataFrame, 
     ticket). Pure."""
     from pyfuncs.core.findings import found_problem
     from pyfuncs.core.parts import discipline_of
-    from pyfuncs.jobs.refresh import assess_tickets, effective_ends_from, project_index
+    from pyfuncs.jobs.refresh import assess_ledger
 
     tiers = tuple(sorted(settings.warn_tiers)) or (30, 60, 90)
     rep = Report(today=today, tiers=tiers)
@@ -138,9 +138,7 @@ def compute(projects: pd.DataFrame, terms: pd.DataFrame, repairs: pd.DataFrame, 
 
     # --- repairs: the ledger's own assessment (deadline, warranty, overdue, open) ---
     r = repairs.copy()
-    proj = project_index(projects)
-    ends_tbl = effective_ends_from(proj, terms[["project_id", "part", "end"]] if len(terms) else None, settings)
-    a = assess_tickets(r, {}, proj, ends_tbl, settings, calendar, today)
+    a = assess_ledger(projects, terms, r, settings, calendar, today)
     good = ~a.bad
     notice = _d64(r["notice"]) if len(r) else np.array([], "datetime64[D]")
     late = np.where(good, a.clock.late, np.nan)
