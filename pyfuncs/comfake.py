@@ -598,6 +598,8 @@ class Application(ComObject):
                       "Cursor": -4143, "Interactive": True, "PrintCommunication": True}
         self.status_history: list[Any] = []
         self.message_boxes: list[tuple[str, str, int]] = []
+        #: files written by ``Workbook.SaveCopyAs`` (the ribbon's backup before a job)
+        self.saved_copies: list[str] = []
         self.dialogs: list[str] = []
         self.screen_changes = 0
         self.events = 0
@@ -721,6 +723,8 @@ class WorkbookData:
         self.selection: dict[str, Area] = {}
         self.saved = True
         self._code = 0
+        #: the file the workbook was loaded from (what the fake's SaveCopyAs writes)
+        self.source: Path | None = None
 
     def add_sheet(self, name: str, index: int | None = None) -> SheetData:
         self._code += 1
@@ -791,7 +795,11 @@ class Workbook(ComObject):
     __hash__ = object.__hash__
 
     Name = property(lambda self: self.data.name)
-    FullName = property(lambda self: self.data.folder + "\\" + self.data.name)
+    #: Windows joins with a backslash; a workbook the fake loaded from a file here keeps this
+    #: machine's folder, so code that goes from FullName to the file (the backup) finds it
+    #: (a never-saved workbook has no folder: its FullName is its name, e.g. 工作簿1)
+    FullName = property(lambda self: self.data.folder + ("\\" if "\\" in self.data.folder else "/")
+                        + self.data.name if self.data.folder else self.data.name)
     Path = property(lambda self: self.data.folder)
     Parent = property(lambda self: self._app)
     Worksheets = property(lambda self: Sheets(self._app, self.data))
@@ -805,6 +813,15 @@ class Workbook(ComObject):
 
     def Activate(self):  # noqa: N802
         self._app.active_book = self.data
+
+    def SaveCopyAs(self, Filename):  # noqa: N802,N803
+        """Excel writes the open workbook, unsaved changes included, to ``Filename`` and leaves
+        the open one as it is. The fake writes the file it was loaded from (it has no writer of
+        its own) and records the name."""
+        if self.data.source is None:
+            raise _fail("Microsoft Excel cannot access the file", E_EXCEL)
+        Path(Filename).write_bytes(self.data.source.read_bytes())
+        self._app.saved_copies.append(str(Filename))
 
     @property
     def Names(self):  # noqa: N802
@@ -2006,7 +2023,8 @@ def load_file(app: Application, path: Path, name: str | None = None) -> Workbook
     import openpyxl
 
     wb = openpyxl.load_workbook(path, rich_text=False)
-    book = WorkbookData(app, name or path.name, str(path.parent).replace("/", "\\"))
+    book = WorkbookData(app, name or path.name, str(path.parent))
+    book.source = path
     cached: dict[str, list] = {}
     for ws in wb.worksheets:
         s = book.add_sheet(ws.title)

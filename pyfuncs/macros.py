@@ -7,7 +7,10 @@ logic: it is all in ``pyfuncs.jobs``.
 
 While a job runs, Excel's screen updating, events and alerts are off and calculation is manual
 (:meth:`~pyfuncs.io.xlbook.XlBook.busy`); the status bar shows the job's steps. All of it is
-restored when the job ends, also when it fails. A failure ends in one Chinese message box that
+restored when the job ends, also when it fails. Before a job changes anything, Excel saves a copy
+of the open workbook as it stands (unsaved edits included) into the ``.aftercare-backup`` folder
+beside it (:func:`backup_before_job`): Excel cannot undo a macro, and this copy is what
+恢复上一版 and ``aftercare restore`` put back. A failure ends in one Chinese message box that
 says what happened and where the details are: the traceback goes to a log file
 (:func:`log_path`), never to staff as a Python traceback, and nothing escapes to xlwings (which
 would show a second box with the traceback).
@@ -106,7 +109,40 @@ def log_failure(job: str, book, error: BaseException) -> Path | None:
         return None
 
 
-def failure_text(job: str, error: BaseException, log: Path | None) -> str:
+#: jobs that only read the tables (their result sheet is regenerated on every run): no backup
+NO_BACKUP = {"check"}
+
+
+def backup_before_job(book, job: str) -> tuple[Path | None, str]:
+    """Excel's own copy (``Workbook.SaveCopyAs``) of the open workbook as it stands before ``job``,
+    put into ``.aftercare-backup`` beside the workbook like the command line's backups (the newest
+    :data:`~pyfuncs.io.safe.KEEP_BACKUPS` kept). Returns (the backup, a line for the message box);
+    (None, why) when there is none: a never-saved workbook, one on a web location (OneDrive /
+    SharePoint ``https://`` names), or a folder that cannot be written. The job still runs then,
+    and the message says that there is no backup.
+    """
+    from pyfuncs.io.safe import BACKUP_DIR, backup_with
+
+    if job in NO_BACKUP:
+        return None, ""
+    try:
+        full = str(book.wb.FullName)
+    except Exception:  # noqa: BLE001 - no name to be had: treat as never saved
+        full = ""
+    if "://" in full:
+        return None, "注意：工作簿保存在网络位置（如 OneDrive、SharePoint），本次作业前未做本地备份。"
+    path = Path(full) if full else None
+    if path is None or not path.is_absolute() or not path.parent.is_dir():
+        return None, "注意：工作簿尚未保存为文件，本次作业前没有备份。"
+    try:
+        book.set_status("回访保修：正在备份工作簿…")
+        bak = backup_with(path, lambda tmp: book.wb.SaveCopyAs(str(tmp)))
+    except Exception as e:  # noqa: BLE001 - no backup must not stop the job; staff are told
+        return None, f"注意：作业前未能备份工作簿（{type(e).__name__}: {e}）。"
+    return bak, f"作业前的工作簿已备份：{BACKUP_DIR}{os.sep}{bak.name}（“恢复上一版”可打开它）。"
+
+
+def failure_text(job: str, error: BaseException, log: Path | None, backup: Path | None = None) -> str:
     """The message box for a job that failed (Chinese): what failed, what to do, where the
     details are."""
     from pyfuncs.jobs import RIBBON_JOBS
@@ -116,6 +152,8 @@ def failure_text(job: str, error: BaseException, log: Path | None) -> str:
     lines = [f"「{label}」没有完成：程序出错（{type(error).__name__}{'：' + detail if detail else ''}）。",
              "工作簿可能已被改动了一部分。Excel 无法撤销宏所做的修改：如需回到原样，请关闭工作簿且不保存，"
              "然后重新打开再试。"]
+    if backup is not None:
+        lines.append(f"作业开始前的工作簿已备份为：{backup}")
     if log is not None:
         lines.append(f"错误详情已记录在：{log}\n请把这个文件发给维护人员。")
     else:
@@ -133,9 +171,11 @@ def run(job: str, **options: Any):
     today = dt.date.today()
     opts = JobOptions(today=today, year=options.pop("year", None) or today.year,
                       selection=options.pop("selection", []), extra=options)
-    result = None
+    result = bak = None
+    note = ""
     try:
         with book.busy():
+            bak, note = backup_before_job(book, job)
             result = importlib.import_module(f"pyfuncs.jobs.{job}").run(book, opts)
             listed = job == "check"
             if job != "check" and len(result.problems) > SHOWN:
@@ -144,10 +184,12 @@ def run(job: str, **options: Any):
                 write_result_sheet(book, result.problems, today)
                 listed = True
         text, mode = message_text(result, listed_on_sheet=listed), "info"
+        if note:
+            text += "\n\n" + note
     except BookError as e:
         result, text, mode = None, str(e), "critical"
     except Exception as e:  # noqa: BLE001 - staff get a message; the traceback goes to the log
-        result, text, mode = None, failure_text(job, e, log_failure(job, book, e)), "critical"
+        result, text, mode = None, failure_text(job, e, log_failure(job, book, e), bak), "critical"
     _alert(book, text, mode)
     return result
 
@@ -284,7 +326,7 @@ def restore_in_excel(xb, *, copies: "str | None" = None):
     backups = list_backups(path) if exists else []
     if not backups:
         alert((f"「{path.name}」还没有备份。" if path is not None else "这个工作簿还没有保存为文件，没有备份。")
-              + "\n备份在命令 aftercare 的作业保存工作簿时生成（.aftercare-backup 文件夹）。"
+              + "\n备份在功能区按钮运行作业之前、以及命令 aftercare 的作业保存工作簿时生成（.aftercare-backup 文件夹）。"
                 "\n在 Excel 中的改动可以用“撤销”，或关闭时选“不保存”放弃。")
         return None
     newest = backups[0]

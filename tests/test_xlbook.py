@@ -366,6 +366,7 @@ def test_a_job_runs_with_screen_events_and_calculation_off_and_shows_its_steps(r
     # nothing repainted, no event handler ran, nothing recalculated while the job wrote
     assert (app.screen_changes, app.events, app.recalcs, app.dialogs) == (0, 0, 0, [])
     steps = [s for s in app.status_history if s]
+    assert steps.pop(0) == "回访保修：正在备份工作簿…"  # Excel's copy before the job (see below)
     assert steps[:5] == [f"回访保修：正在{t}（{i}/5）…" for i, t in
                          enumerate(("读取设置和节假日", "读取项目台账", "计算保修到期日", "刷新报修台账", "写入报修台账"), 1)]
     assert app.status_history[-1] == "另一个宏的提示"  # the status bar as it was
@@ -622,3 +623,85 @@ def test_sheet_and_table_primitives_on_excel():
     assert data.page_setup["Orientation"] == 2 and data.page_setup["PrintTitleRows"] == "$1:$1"
     assert data.col_widths == {1: 12.0, 2: 30.0, 3: 12.0}
     assert app.dialogs == [] and app.state["DisplayAlerts"] is True
+
+
+# --------------------------------------------------------------------------------------------------
+# the ribbon's backup before a job (Excel cannot undo a macro)
+# --------------------------------------------------------------------------------------------------
+def test_a_ribbon_job_saves_a_copy_of_the_workbook_before_it_changes_anything(ribbon, tmp_path):
+    """Workbook.SaveCopyAs into .aftercare-backup under the backup's name (through a temporary
+    name), before the job writes: the copy is what 恢复上一版 / aftercare restore find."""
+    import pyfuncs.macros as macros
+    from pyfuncs.io.backups import list_backups
+    from pyfuncs.io.safe import BACKUP_DIR
+
+    app, wb = ribbon
+    path = tmp_path / "ribbon.xlsm"
+    assert list_backups(path) == []
+    writes_before_copy = []
+    original_save = comfake.Workbook.SaveCopyAs
+
+    def spy(self, Filename):  # noqa: N803
+        writes_before_copy.append(app.state["ScreenUpdating"])
+        cell = self.Worksheets("报修台账").Range("A1").Value  # the ledger is untouched at this point
+        assert cell == wb.Worksheets("报修台账").Range("A1").Value
+        return original_save(self, Filename)
+
+    comfake.Workbook.SaveCopyAs = spy
+    try:
+        macros.refresh()
+        macros.refresh()
+    finally:
+        comfake.Workbook.SaveCopyAs = original_save
+    assert len(app.saved_copies) == 2 and writes_before_copy == [False, False]
+    for name in app.saved_copies:  # Excel wrote to a temporary name beside the backups
+        assert Path(name).parent == tmp_path / BACKUP_DIR and Path(name).name.startswith(".~aftercare-tmp-")
+    backups = list_backups(path)
+    assert len(backups) == 2 and all(b.path.read_bytes() == path.read_bytes() for b in backups)
+    assert not [p for p in (tmp_path / BACKUP_DIR).iterdir() if p.name.startswith(".~")]
+    text = app.message_boxes[-1][0]
+    assert "刷新完成" in text and "作业前的工作簿已备份" in text and backups[0].path.name in text
+
+
+def test_check_makes_no_backup_and_a_failed_job_names_its_backup(ribbon, monkeypatch, tmp_path):
+    import pyfuncs.macros as macros
+    from pyfuncs.io.backups import list_backups
+    from pyfuncs.jobs import refresh
+
+    app, _ = ribbon
+    macros.check()
+    assert app.saved_copies == [] and "备份" not in app.message_boxes[-1][0]
+
+    def broken(*a, **k):
+        raise ValueError("坏了")
+
+    monkeypatch.setattr(refresh, "compute_repairs", broken)
+    assert macros.refresh() is None
+    (bak,) = list_backups(tmp_path / "ribbon.xlsm")
+    assert f"作业开始前的工作簿已备份为：{bak.path}" in app.message_boxes[-1][0]
+
+
+@pytest.mark.parametrize("folder, said", [("https://contoso.sharepoint.com/sites/售后", "网络位置"),
+                                          ("", "尚未保存为文件")])
+def test_a_workbook_without_a_local_file_runs_the_job_and_says_there_is_no_backup(ribbon, folder, said):
+    import pyfuncs.macros as macros
+
+    app, wb = ribbon
+    wb.data.folder = folder
+    result = macros.refresh()
+    assert result is not None and app.saved_copies == []
+    text = app.message_boxes[-1][0]
+    assert "刷新完成" in text and said in text and "没有备份" in text or "未做本地备份" in text
+
+
+def test_a_backup_that_cannot_be_written_does_not_stop_the_job(ribbon, monkeypatch):
+    import pyfuncs.macros as macros
+
+    app, _ = ribbon
+
+    def full(self, Filename):  # noqa: N803
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(comfake.Workbook, "SaveCopyAs", full)
+    assert macros.refresh() is not None
+    assert "未能备份工作簿" in app.message_boxes[-1][0]

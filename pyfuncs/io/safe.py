@@ -463,6 +463,27 @@ def backup(path: Path, keep: int = KEEP_BACKUPS, now: dt.datetime | None = None)
     path = real_path(path)
     if not path.exists():
         return None
+
+    def copy(tmp: Path) -> None:
+        shutil.copyfile(path, tmp)
+        shutil.copystat(path, tmp)
+
+    return backup_with(path, copy, keep=keep, now=now)
+
+
+def backup_with(path: Path, write: Callable[[Path], None], *, keep: int = KEEP_BACKUPS,
+                now: dt.datetime | None = None) -> Path:
+    """A backup of ``path`` that ``write(tmp)`` produces (a copy of the file, or Excel's
+    ``Workbook.SaveCopyAs`` of the open workbook), put under the backup's name only once it is
+    complete and on disk; the newest ``keep`` backups are kept.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> bak = backup_with(d / "台账.xlsm", lambda tmp: tmp.write_bytes(b"v1"), now=dt.datetime(2026, 12, 6, 9, 30))
+    >>> bak.relative_to(d).as_posix(), bak.read_bytes()
+    ('.aftercare-backup/台账.20261206-093000-000000.xlsm', b'v1')
+    """
+    path = real_path(path)
     bdir = path.parent / BACKUP_DIR
     bdir.mkdir(exist_ok=True)
     stamp = (now or dt.datetime.now()).strftime(_STAMP)
@@ -473,8 +494,9 @@ def backup(path: Path, keep: int = KEEP_BACKUPS, now: dt.datetime | None = None)
         target = bdir / f"{path.stem}.{stamp}-{n}{path.suffix}"
     tmp = bdir / f"{TMP_PREFIX}{os.getpid()}-{target.name}"
     try:
-        shutil.copyfile(path, tmp)
-        shutil.copystat(path, tmp)
+        write(tmp)
+        if not tmp.is_file():
+            raise OSError(f"备份没有写出：{tmp}")
         _fsync(tmp)
         os.replace(tmp, target)
     except BaseException:
