@@ -273,8 +273,9 @@ def run(book, opts: JobOptions) -> JobResult:
         result.problems.append(Problem(PROJECTS.sheet, None, "项目编号", "没有指定项目：请给出项目编号，如 XM2024-01"))
         return result
     book.progress(1, 2, "读取项目的台账、回访和计划")
-    d, problems = load(book, opts.today)
-    result.problems += problems
+    # the tables' own problems are 数据检查's business: here an error is only a project that does not
+    # exist (the command line then writes nothing)
+    d, _ = load(book, opts.today)
     known = set(d.projects["project_id"].map(cell_text))
     items = gather(d)
     frame = read_plan(book, opts.today.year)
