@@ -76,8 +76,9 @@ KINDS: dict[str, int] = {
     "长期未结": 80,
 }
 #: an item: topic, person, project, what (text), date (the day it is due / was due), the row it is
-#: about (sheet, Excel row), note (anything else), and whose item it is when the person was guessed
-ITEM_COLUMNS = ("kind", "person", "project_id", "what", "date", "sheet", "row", "note")
+#: about (sheet, Excel row: the line links there), note (anything else), and ``key``: lines of the
+#: same key are one line (blank: sheet + row, so a ticket that is overdue and long open is listed once)
+ITEM_COLUMNS = ("kind", "person", "project_id", "what", "date", "sheet", "row", "note", "key")
 HEADERS = ("序号", "事项", "项目编号", "项目名称", "内容", "日期", "天数", "所在位置")
 WIDTHS = (6, 11, 12, 24, 46, 11, 10, 17)
 HEADER_ROW = 4
@@ -322,7 +323,8 @@ def todo_items_notices(d: TodoData) -> pd.DataFrame:
         m = pd.Timestamp(month).strftime("%Y-%m")
         rows.append(dict(kind="期满通知书", person=d.owner([pid])[0], project_id=pid,
                          what=f"保修期满通知书（{parts}）", date=first, sheet=TABLES["terms"].sheet,
-                         row=int(g.index.min()), note=f"打印：打印回访单 notice:{pid}:{m}"))
+                         row=int(g.index.min()), note=f"打印：打印回访单 notice:{pid}:{m}",
+                         key=f"notice:{pid}:{m}"))
     return items_frame(rows)
 
 
@@ -346,6 +348,7 @@ def collect_items(items: pd.DataFrame, person: str | None = None) -> pd.DataFram
     df["_d"] = df["date"].map(lambda v: as_date(v) or dt.date.max)
     df = df.sort_values(["rank", "_d"], kind="stable")
     key = df["sheet"].astype(str) + "\x1f" + df["row"].astype(str)
+    key = key.where(df["key"].map(cell_text) == "", df["key"].map(cell_text))
     also = df.groupby(key, sort=False)["kind"].agg(lambda ks: "、".join(list(dict.fromkeys(ks))[1:]))
     df = df[~key.duplicated()].copy()
     extra = key[df.index].map(also)

@@ -1,0 +1,266 @@
+"""本周待办 (pyfuncs.jobs.todo) and 项目档案 (pyfuncs.jobs.project) on real files, through both
+doors (FileBook and the recording COM fake), and the on-open summary."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from _jobs_data import blank_book
+from pyfuncs.io.filebook import FileBook
+from pyfuncs.jobs import JobOptions, plan, project, todo
+
+D = dt.date
+TODAY = D(2026, 11, 21)
+
+PROJECTS = [
+    dict(project_id="P001", name="幸福里小区1号楼", client="幸福置业", city="北京", size="大型", accepted=D(2024, 6, 30),
+         manager="王建国", visit_owner="李回访", contact="张经理", phone="13800000001"),
+    dict(project_id="P002", name="城东学校教学楼", client="城东区教育局", city="天津", size="中型", accepted=D(2025, 3, 15),
+         manager="赵工", contact="刘主任", phone="13800000002"),
+    dict(project_id="P003", name="滨河商业综合体", client="滨河商业", city="沈阳", size="小型", accepted=D(2023, 10, 20),
+         manager="钱工", visit_owner="孙回访"),
+    dict(project_id="P004", name="南苑住宅", client="南苑置业", city="上海", size="中型", accepted=D(2024, 12, 15),
+         manager="周工", visit_owner="李回访"),
+    dict(project_id="P005", name="北辰厂房", client="北辰实业", city="上海", size="小型", accepted=D(2024, 12, 10),
+         manager="吴工", visit_owner="孙回访"),
+]
+TERMS = [
+    dict(project_id="P004", part="装修工程"), dict(project_id="P004", part="电气管线", term="2年"),
+    dict(project_id="P004", part="屋面防水"),
+    dict(project_id="P005", part="装修工程"),
+]
+T = dict(urgency="一般", part="屋面防水", place="3单元", problem="屋面渗水")  # in warranty: the clock runs
+REPAIRS = [
+    dict(T, ticket_id="BX2026-0101", project_id="P001", notice=D(2026, 11, 2), repairer="张维修"),  # 超期未到场
+    dict(T, ticket_id="BX2026-0102", project_id="P002", notice=D(2026, 11, 20)),                  # 应到场, nobody
+    dict(T, ticket_id="BX2026-0103", project_id="P001", notice=D(2026, 7, 1), arrival=D(2026, 7, 3),
+         done=D(2026, 7, 5), repairer="张维修"),                                                   # 待签认
+    dict(T, ticket_id="BX2026-0104", project_id="P003", notice=D(2026, 6, 1), arrival=D(2026, 6, 3),
+         state="维修中", repairer="钱维修"),                                                      # 长期未结
+    dict(T, ticket_id="BX2026-0105", project_id="P003", notice=D(2026, 3, 1)),                    # 超期 + 长期
+    dict(T, ticket_id="BX2025-0001", project_id="P001", notice=D(2025, 5, 1), arrival=D(2025, 5, 2),
+         done=D(2025, 5, 3), signed="是", state="已关闭"),
+    dict(T, ticket_id="BX2026-0106", project_id="P002", notice=D(2026, 11, 20), urgency="紧急",
+         arrival=D(2026, 11, 20), done=D(2026, 11, 21), signed="是"),
+]
+VISITS = [
+    dict(date=D(2026, 11, 10), project_id="P005", kind="保修期满前回访", way="实地", visitor="孙回访", satisfaction="满意"),
+    dict(date=D(2026, 3, 10), project_id="P003", kind="例行回访", way="实地", visitor="孙回访", met="周总",
+         satisfaction="满意"),
+]
+
+
+def make(path: Path) -> Path:
+    from pyfuncs.schema import TABLES
+    from pyfuncs.tables import append_rows, read_table
+
+    blank_book(path)
+    with FileBook.open(path) as book:
+        for key, rows in (("projects", PROJECTS), ("terms", TERMS), ("repairs", REPAIRS), ("visits", VISITS)):
+            append_rows(book, read_table(book, TABLES[key]), rows)
+        book.save()
+    with FileBook.open(path) as book:
+        plan.run(book, JobOptions(today=TODAY, year=2026))
+        book.save()
+    return path
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory) -> Path:
+    return make(tmp_path_factory.mktemp("todo") / "t.xlsm")
+
+
+def copy(src: Path, tmp_path: Path, name: str = "c.xlsm") -> Path:
+    p = tmp_path / name
+    p.write_bytes(src.read_bytes())
+    return p
+
+
+def run(path: Path, module, **opts):
+    with FileBook.open(path) as book:
+        result = module.run(book, JobOptions(today=TODAY, **opts))
+        book.save()
+    return result
+
+
+def todo_lines(path: Path) -> list[dict]:
+    """The 待办 sheet's item lines as staff see them, with each line's link."""
+    ws = openpyxl.load_workbook(path)[todo.TODO_SHEET]
+    out, group = [], None
+    for r in range(todo.FIRST_ROW, ws.max_row + 1):
+        first = ws.cell(r, 1).value
+        if isinstance(first, str):
+            group = first
+            continue
+        if first is None:
+            continue
+        link = ws.cell(r, 8).hyperlink
+        out.append(dict(seq=first, kind=ws.cell(r, 2).value, pid=ws.cell(r, 3).value, what=ws.cell(r, 5).value,
+                        date=ws.cell(r, 6).value, group=group, link=link.location if link else None, row=r))
+    return out
+
+
+def test_every_topic_lists_what_it_should_and_nothing_else(ledger, tmp_path):
+    p = copy(ledger, tmp_path)
+    result = run(p, todo)
+    lines = todo_lines(p)
+    tickets = {re.match(r"BX\d{4}-\d{4}", ln["what"]).group(0): ln for ln in lines if ln["what"].startswith("BX")}
+    assert {t: ln["kind"] for t, ln in tickets.items()} == {
+        "BX2026-0101": "超期未到场", "BX2026-0102": "应到场", "BX2026-0103": "待签认",
+        "BX2026-0104": "长期未结", "BX2026-0105": "超期未到场"}
+    assert "另：长期未结" in tickets["BX2026-0105"]["what"]  # one line per row, the other topic named
+    assert "未指定维修人员" in tickets["BX2026-0102"]["what"]
+    # grouped by person: 维修人员, else the project's 回访负责人, else its 项目经理
+    assert tickets["BX2026-0101"]["group"].startswith("张维修（")
+    assert tickets["BX2026-0102"]["group"].startswith("赵工（")
+    assert tickets["BX2026-0105"]["group"].startswith("孙回访（")
+    # parts ending within 30 days with no before-expiry visit: P004's two 2-year parts, not P005's
+    # (visited on 11-10), not P004's roof (5 years)
+    expiring = [ln for ln in lines if ln["kind"] == "期满未回访"]
+    assert sorted(ln["what"].split("\n")[0] for ln in expiring) == ["电气管线 保修期届满", "装修工程 保修期届满"]
+    assert {ln["pid"] for ln in expiring} == {"P004"}
+    notices = [ln for ln in lines if ln["kind"] == "期满通知书"]
+    assert [ln["pid"] for ln in notices] == ["P004"] and "notice:P004:2026-12" in notices[0]["what"]
+    # the summary counts what the sheet shows
+    kinds = {}
+    for ln in lines:
+        kinds[ln["kind"]] = kinds.get(ln["kind"], 0) + 1
+    assert result.summary["by_kind"] == kinds and result.summary["items"] == len(lines)
+    assert [ln["seq"] for ln in lines] == list(range(1, len(lines) + 1))
+
+
+def test_plan_rows_overdue_and_coming_up_follow_the_plan_sheet(ledger, tmp_path):
+    """Every plan row not done and past its date is 回访逾期, every one within 7 days 待回访; a row
+    staff mark 已回访 (or give an 实际回访日期) drops out on the next run."""
+    p = copy(ledger, tmp_path)
+    ws = openpyxl.load_workbook(p)["回访计划2026"]
+    want = {}
+    for r in range(4, ws.max_row + 1):
+        pid, day, state = ws.cell(r, 3).value, ws.cell(r, 2).value, ws.cell(r, 13).value
+        if not pid or not isinstance(day, dt.datetime) or state not in (None, "未回访"):
+            continue
+        if day.date() < TODAY:
+            want[r] = "回访逾期"
+        elif day.date() <= TODAY + dt.timedelta(days=7):
+            want[r] = "待回访"
+    assert "回访逾期" in want.values()
+    run(p, todo)
+    got = {int(ln["link"].split("!A")[1]): ln["kind"] for ln in todo_lines(p) if ln["link"].startswith("'回访计划2026'")}
+    assert got == want
+    done_row = next(r for r, k in want.items() if k == "回访逾期")
+    other = next(r for r, k in want.items() if k == "回访逾期" and r != done_row)
+    with FileBook.open(p) as book:
+        book.write("回访计划2026", done_row, 13, [["已回访"]])
+        book.write("回访计划2026", other, 14, [[D(2026, 11, 3)]])
+        book.save()
+    run(p, todo)
+    got = {int(ln["link"].split("!A")[1]) for ln in todo_lines(p) if ln["link"].startswith("'回访计划2026'")}
+    assert got == set(want) - {done_row, other}
+
+
+def test_each_line_links_to_its_own_row(ledger, tmp_path):
+    """Following a line's link lands on a row of the same project (ledger, plan or 保修条款)."""
+    p = copy(ledger, tmp_path)
+    run(p, todo)
+    wb = openpyxl.load_workbook(p)
+    lines = todo_lines(p)
+    assert lines and all(ln["link"] for ln in lines)
+    for ln in lines:
+        sheet, cell = ln["link"].rsplit("!", 1)
+        ws = wb[sheet.strip("'")]
+        row = int(cell[1:])
+        header = 3 if sheet.startswith("'回访计划") else 1
+        col = [c.value for c in ws[header]].index("项目编号") + 1
+        assert ws.cell(row, col).value == ln["pid"], ln
+
+
+def test_person_and_days_narrow_the_list(ledger, tmp_path):
+    p = copy(ledger, tmp_path)
+    res = run(p, todo, extra={"person": "张维修"})
+    lines = todo_lines(p)
+    assert {ln["group"].split("（")[0] for ln in lines} == {"张维修"} and len(lines) == 2
+    assert res.summary["by_person"] == {"张维修": 2}
+    assert "张维修" in openpyxl.load_workbook(p)[todo.TODO_SHEET]["A1"].value
+    run(p, todo, extra={"person": "没有这个人"})
+    assert todo_lines(p) == []
+    assert openpyxl.load_workbook(p)[todo.TODO_SHEET]["A2"].value == "没有这个人 没有待办事项"
+    # a longer look-ahead never lists less
+    short = run(p, todo, extra={"days": 1}).summary["items"]
+    long = run(p, todo, extra={"days": 60}).summary["items"]
+    assert long > short
+
+
+def test_the_sheet_is_regenerated_not_added(ledger, tmp_path):
+    p = copy(ledger, tmp_path)
+    run(p, todo)
+    run(p, todo)
+    names = openpyxl.load_workbook(p).sheetnames
+    assert names.count(todo.TODO_SHEET) == 1 and len(names) == len(set(names))
+    ws = openpyxl.load_workbook(p)[todo.TODO_SHEET]
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.print_title_rows == f"${todo.HEADER_ROW}:${todo.HEADER_ROW}"
+
+
+def test_cli_todo_and_project(ledger, tmp_path, capsys):
+    from pyfuncs.cli import main
+
+    p = copy(ledger, tmp_path)
+    assert main(["todo", str(p), "--today", "2026-11-21", "--days", "14", "--person", "李回访"]) == 0
+    assert "「待办」已生成" in capsys.readouterr().out
+    assert main(["todo", str(p), "--days", "0"]) == 2  # not a number of days
+    assert main(["project", str(p), "P001", "--today", "2026-11-21"]) == 0
+    assert "档案-P001" in openpyxl.load_workbook(p).sheetnames
+    before = p.read_bytes()
+    assert main(["project", str(p), "P001", "P999"]) == 2  # a project that does not exist: nothing written
+    out = capsys.readouterr()
+    assert "项目台账中没有项目「P999」" in out.out + out.err and p.read_bytes() == before
+
+
+# ---- 项目档案 ------------------------------------------------------------------------------------
+def test_project_file_holds_the_project_and_is_replaced_on_rerun(ledger, tmp_path):
+    p = copy(ledger, tmp_path)
+    run(p, todo)
+    res = run(p, project, selection=["P001"])
+    assert res.summary["sheets"] == ["档案-P001"] and res.ok
+    run(p, project, selection=["P001"])
+    wb = openpyxl.load_workbook(p)
+    assert [s for s in wb.sheetnames if s.startswith("档案-")] == ["档案-P001"]
+    ws = wb["档案-P001"]
+    assert ws.page_setup.orientation == "portrait" and ws.page_setup.fitToWidth == 1
+    cells = [[c.value for c in row] for row in ws.iter_rows()]
+    text = [v for row in cells for v in row if isinstance(v, str)]
+    assert ws["B2"].value == "P001" and "幸福里小区1号楼" in ws["A1"].value
+    for section in ("联系人", "保修部位", "报修记录", "回访记录", "2026年回访计划", "待办事项"):
+        assert section in text, section
+    # tickets: every one of the project, the open one first
+    col = [r[0] for r in cells]
+    tickets = [v for v in col if isinstance(v, str) and v.startswith("BX")]
+    assert sorted(tickets) == ["BX2025-0001", "BX2026-0101", "BX2026-0103"]
+    assert tickets[0] == "BX2026-0101"  # open
+    assert "张经理" in text and "13800000001" in text  # the contact
+    # this year's plan rows of the project: as many as the plan has
+    plan_ws = wb["回访计划2026"]
+    n_plan = sum(1 for r in range(4, plan_ws.max_row + 1) if plan_ws.cell(r, 3).value == "P001")
+    start = col.index("2026年回访计划")
+    end = col.index("待办事项")
+    assert n_plan and sum(isinstance(v, dt.datetime) for v in col[start + 2:end]) == n_plan
+    # open items: the project's lines of the to-do list
+    assert "超期未到场" in col[end:] and "待签认" in col[end:]
+
+
+def test_project_sheet_names_fit_excel():
+    for pid in ("XM2024-01", "A/B", "项" * 40, "x[1]:*?\\"):
+        name = project.sheet_name(pid)
+        assert len(name) <= 31 and not set(name) & set("[]:*?/\\") and name.startswith("档案-")
+
+
+def test_a_new_workbook_runs_both_jobs(tmp_path):
+    p = blank_book(tmp_path / "new.xlsm")
+    res = run(p, todo)
+    assert res.summary["items"] == 0 and openpyxl.load_workbook(p)[todo.TODO_SHEET]["A2"].value == "没有待办事项"
+    res = run(p, project, selection=["P1"])
+    assert not res.ok and "P1" in str(res.problems[0])
