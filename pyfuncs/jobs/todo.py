@@ -106,7 +106,9 @@ class TodoData:
 
     def owner(self, project_ids) -> list[str]:
         """The project's 回访负责人, else 项目经理, else ''; one per id."""
-        m = _owner_map(self.projects)
+        m = self.__dict__.get("_owners")
+        if m is None:
+            m = self.__dict__["_owners"] = _owner_map(self.projects)
         return [m.get(cell_text(p), "") for p in project_ids]
 
 
@@ -202,13 +204,13 @@ def todo_items_tickets(d: TodoData) -> pd.DataFrame:
     done = r["done"].to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
     accepted = r["accepted"].to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
     finished = np.where(np.isnat(done), accepted, done)
-    signed = r["signed"].map(lambda v: cell_text(v) == "是").to_numpy(dtype=bool)
-    state = pd.Series(a.clock.state, dtype=object).map(cell_text).to_numpy(dtype=object)
+    signed = r["signed"].isin(["是"]).to_numpy(dtype=bool)  # the reader gives a dropdown cell stripped
+    state = a.clock.state
     age = (t - notice).astype("timedelta64[D]").astype(float)
     masks = {
         "超期未到场": good & is_open & not_there & ~np.isnat(due) & (due < t) & ~a.clock.clock_off,
         "应到场": good & is_open & not_there & ~np.isnat(due) & (due >= t) & (due <= h),
-        "待签认": good & ~np.isnat(finished) & ~signed & (state != "已关闭"),
+        "待签认": good & ~np.isnat(finished) & ~signed & ~pd.Series(state, dtype=object).isin(["已关闭"]).to_numpy(),
         "长期未结": good & is_open & (np.nan_to_num(age, nan=0) > d.settings.long_open_days),
     }
     dates = {"超期未到场": due, "应到场": due, "待签认": finished, "长期未结": notice}
@@ -218,25 +220,32 @@ def todo_items_tickets(d: TodoData) -> pd.DataFrame:
         "待签认": lambda i: f"完成已{int((t - finished[i]).astype(int))}天，用户未签认",
         "长期未结": lambda i: f"报修已{int(age[i])}天未完成（长期未结天数 {d.settings.long_open_days}）",
     }
-    repairer = r["repairer"].map(cell_text).to_numpy(dtype=object)
-    fallback = np.array(d.owner(r["project_id"]), dtype=object)
-    what = None
+    # the text of the few listed tickets only (20,000 rows are numpy above, a few hundred here)
+    listed = np.flatnonzero(np.logical_or.reduce(list(masks.values())))
+    if not len(listed):
+        return items_frame([])
+    sub = r.iloc[listed]
+    at = {int(i): j for j, i in enumerate(listed)}
+    repairer = sub["repairer"].map(cell_text).to_numpy(dtype=object)
+    fallback = np.array(d.owner(sub["project_id"]), dtype=object)
+    pids = sub["project_id"].map(cell_text).to_numpy(dtype=object)
+    what = np.array(_ticket_what(sub), dtype=object)
+    rows = r.index.to_numpy()
     frames = []
     for kind, m in masks.items():
         idx = np.flatnonzero(m)
         if not len(idx):
             continue
-        if what is None:
-            what = np.array(_ticket_what(r), dtype=object)
-        person = [repairer[i] or fallback[i] for i in idx]
-        note = [notes[kind](i) for i in idx]
+        j = np.array([at[int(i)] for i in idx])
+        person = [repairer[k] or fallback[k] for k in j]
         if kind in ("超期未到场", "应到场"):
-            note = [("未指定维修人员" if not repairer[i] else "") for i in idx]
+            note = [("未指定维修人员" if not repairer[k] else "") for k in j]
+        else:
+            note = [notes[kind](i) for i in idx]
         frames.append(items_frame(pd.DataFrame({
-            "kind": kind, "person": person,
-            "project_id": r["project_id"].map(cell_text).to_numpy(dtype=object)[idx],
-            "what": what[idx], "date": _dates(dates[kind][idx]), "sheet": TABLES["repairs"].sheet,
-            "row": [int(x) for x in r.index.to_numpy()[idx]], "note": note})))
+            "kind": kind, "person": person, "project_id": pids[j],
+            "what": what[j], "date": _dates(dates[kind][idx]), "sheet": TABLES["repairs"].sheet,
+            "row": [int(x) for x in rows[idx]], "note": note})))
     return pd.concat(frames, ignore_index=True) if frames else items_frame([])
 
 
@@ -349,11 +358,15 @@ def collect_items(items: pd.DataFrame, person: str | None = None) -> pd.DataFram
     df = df.sort_values(["rank", "_d"], kind="stable")
     key = df["sheet"].astype(str) + "\x1f" + df["row"].astype(str)
     key = key.where(df["key"].map(cell_text) == "", df["key"].map(cell_text))
-    also = df.groupby(key, sort=False)["kind"].agg(lambda ks: "、".join(list(dict.fromkeys(ks))[1:]))
-    df = df[~key.duplicated()].copy()
-    extra = key[df.index].map(also)
-    df["note"] = [("；".join(x for x in (n, f"另：{e}" if e else "") if x)) for n, e in
-                  zip(df["note"].map(cell_text), extra)]
+    shared = key.duplicated(keep=False)
+    also: dict[str, str] = {}
+    if shared.any():  # only the few rows several topics name
+        for k, ks in df.loc[shared, "kind"].groupby(key[shared], sort=False):
+            also[k] = "、".join(list(dict.fromkeys(ks))[1:])
+    first = ~key.duplicated()
+    df = df[first].copy()
+    df["note"] = [("；".join(x for x in (cell_text(n), f"另：{also[k]}" if also.get(k) else "") if x))
+                  for n, k in zip(df["note"], key[first])]
     if person:
         df = df[df["person"] == person.strip()]
     g = df.groupby("person")["rank"].agg(["min", "size"])
@@ -403,29 +416,40 @@ def todo_layout(items: pd.DataFrame, today: dt.date, days: int, names: dict[str,
         lay.widths[c] = w
     r = FIRST_ROW
     seq = 0
-    for person_name, g in items.groupby("person", sort=False):
-        by = g["kind"].value_counts()  # the group row: who, how many, of what
-        lay.put(r, 1, f"{person_name}（{len(g)} 项：" + "，".join(f"{k} {int(by[k])}" for k in by.index) + "）",
-                "section")
-        lay.merge(r, 1, r, n)
-        r += 1
-        for it in g.to_dict("records"):
-            seq += 1
-            urgent = it["rank"] <= KINDS["期满未回访"]
-            lay.put(r, 1, seq, "int")
-            lay.put(r, 2, it["kind"], "bad" if urgent else ("warn" if it["rank"] <= KINDS["待回访"] else "center"))
-            lay.put(r, 3, cell_text(it["project_id"]) or None, "center")
-            lay.put(r, 4, names.get(cell_text(it["project_id"]), "") or None, "cell")
-            what = cell_text(it["what"])
-            note = cell_text(it["note"])
-            lay.put(r, 5, what + (f"\n{note}" if note else ""), "cell")
-            lay.put(r, 6, as_date(it["date"]), "date")
-            lay.put(r, 7, _days_text(it["date"], today) or None, "center")
-            lay.put(r, 8, _where(it["sheet"], it["row"]), "link")
-            if it["row"] is not None and not pd.isna(it["row"]):
-                lay.link(r, 8, it["sheet"], f"A{int(it['row'])}")
-            lay.outline[r] = 1
+    # the group rows' counts, one groupby for all groups (the items come sorted by group)
+    by = items.groupby(["person", "kind"], sort=False).size() if len(items) else pd.Series(dtype=int)
+    size = items.groupby("person", sort=False).size() if len(items) else pd.Series(dtype=int)
+    texts: dict[str, list[str]] = {}
+    for (who, kind), k in by.items():
+        texts.setdefault(who, []).append(f"{kind} {int(k)}")
+    rank_of = KINDS.get
+    current = None
+    for it in items.to_dict("records"):
+        who = it["person"]
+        if who != current:  # the group row: who, how many, of what
+            current = who
+            lay.put(r, 1, f"{who}（{int(size[who])} 项：" + "，".join(texts[who]) + "）", "section")
+            lay.merge(r, 1, r, n)
             r += 1
+        seq += 1
+        rank = it["rank"]
+        lay.put(r, 1, seq, "int")
+        lay.put(r, 2, it["kind"], "bad" if rank <= rank_of("期满未回访") else ("warn" if rank <= rank_of("待回访") else "center"))
+        pid = cell_text(it["project_id"])
+        lay.put(r, 3, pid or None, "center")
+        lay.put(r, 4, names.get(pid) or None, "cell")
+        note = cell_text(it["note"])
+        lay.put(r, 5, cell_text(it["what"]) + (f"\n{note}" if note else ""), "cell")
+        day = as_date(it["date"])
+        lay.put(r, 6, day, "date")
+        lay.put(r, 7, _days_text(day, today) or None, "center")
+        row = it["row"]
+        has_row = row is not None and not pd.isna(row)
+        lay.put(r, 8, _where(it["sheet"], row), "link")
+        if has_row:
+            lay.link(r, 8, it["sheet"], f"A{int(row)}")
+        lay.outline[r] = 1
+        r += 1
     fit_row_heights(lay, list(range(FIRST_ROW, r)))
     lay.meta["lines"] = seq
     return lay
