@@ -264,3 +264,112 @@ def test_a_new_workbook_runs_both_jobs(tmp_path):
     assert res.summary["items"] == 0 and openpyxl.load_workbook(p)[todo.TODO_SHEET]["A2"].value == "没有待办事项"
     res = run(p, project, selection=["P1"])
     assert not res.ok and "P1" in str(res.problems[0])
+
+
+# ---- the other door: the live workbook (the recording COM fake beneath the real xlwings code) ------
+def test_both_doors_write_the_same_sheets(ledger, tmp_path):
+    from test_xlbook import excel, fake_cells, file_cells, xlbook
+
+    p = copy(ledger, tmp_path)
+    app, wb = excel(p)
+    book = xlbook(wb)
+    with FileBook.open(p) as fb:
+        for mod, opts in ((todo, {}), (todo, {"extra": {"person": "李回访"}}), (project, {"selection": ["P001"]})):
+            with book.busy():
+                rx = mod.run(book, JobOptions(today=TODAY, **opts))
+            rf = mod.run(fb, JobOptions(today=TODAY, **opts))
+            assert rx.summary == rf.summary and [str(q) for q in rx.problems] == [str(q) for q in rf.problems]
+        fb.save()
+    for sheet in (todo.TODO_SHEET, "档案-P001"):
+        assert fake_cells(wb, sheet) == file_cells(p, sheet), sheet
+    # the lines link to their rows in Excel too (HYPERLINK to the same place as the file's link)
+    data = wb.data.sheet(todo.TODO_SHEET)
+    links = {k: re.search(r'"#(.*?)"', f).group(1) for k, f in data.formulas.items() if f.startswith("=HYPERLINK")}
+    ws = openpyxl.load_workbook(p)[todo.TODO_SHEET]
+    assert links and links == {(c.row, c.column): c.hyperlink.location for row in ws.iter_rows() for c in row
+                                if c.hyperlink}
+
+
+def test_the_plan_in_excel_has_its_dropdowns_and_overdue_highlight(ledger, tmp_path):
+    from test_xlbook import excel, xlbook
+
+    p = copy(ledger, tmp_path)
+    app, wb = excel(p)
+    with xlbook(wb).busy():
+        plan.run(xlbook(wb), JobOptions(today=TODAY, year=2026))
+    data = wb.data.sheet("回访计划2026")
+    by_col = {areas[0][1]: v for areas, v in data.validations}
+    assert by_col[13]["Formula1"] == "未回访,已回访,已取消,已改期" and by_col[13]["AlertStyle"] == 1
+    assert by_col[12]["Formula1"] == "=人员名单" and by_col[12]["AlertStyle"] == 2  # a name not listed: asked
+    assert by_col[14]["Type"] == 4 and by_col[14]["Formula1"] == "=DATE(1950,1,1)"  # 实际回访日期: a date
+    (areas, cond), = data.conditions
+    assert "TODAY()" in cond["Formula1"] and "未回访" in cond["Formula1"]
+
+
+def test_the_ribbon_buttons(ledger, tmp_path, monkeypatch):
+    """本周待办 and 项目档案 through xw.Book.caller(): 项目档案 takes the project of the active
+    cell's row (here a ticket of P003 on 报修台账), and says so when the row has none."""
+    import pyfuncs.macros as macros
+    from pyfuncs import comfake
+    from test_xlbook import excel
+
+    p = copy(ledger, tmp_path)
+    app, wb = excel(p)
+    monkeypatch.setenv("AFTERCARE_LOG_DIR", str(tmp_path / "log"))
+    with comfake.caller(wb):
+        result = macros.todo()
+        assert result.job == "todo" and "「待办」已生成" in app.message_boxes[-1][0]
+        ws = wb.Worksheets("报修台账")
+        ws.Activate()
+        rows = {ws.Range(f"A{r}").Value: r for r in range(2, 10)}
+        ws.Range(f"C{rows['BX2026-0104']}").Select()
+        result = macros.project()
+        assert result.summary["sheets"] == ["档案-P003"]
+        assert "档案-P003" in app.message_boxes[-1][0]
+        assert wb.ActiveSheet.Name == "档案-P003"  # shown
+        # again from the file itself: the same project, the sheet replaced
+        wb.Worksheets("档案-P003").Range("A1").Select()
+        assert macros.project().summary["sheets"] == ["档案-P003"]
+        assert [s.Name for s in wb.Worksheets].count("档案-P003") == 1
+        wb.Worksheets("设置").Activate()
+        wb.Worksheets("设置").Range("B3").Select()
+        n = len(app.message_boxes)
+        assert macros.project() is None and "没有项目编号" in app.message_boxes[n][0]
+
+
+def test_the_on_open_summary_is_off_by_default_and_never_a_message_box(ledger, tmp_path, monkeypatch):
+    import pyfuncs.macros as macros
+    from pyfuncs import comfake
+    from pyfuncs.core.settings import SETTING_ROWS
+    from test_xlbook import excel
+
+    p = copy(ledger, tmp_path)
+    app, wb = excel(p)
+    monkeypatch.setenv("AFTERCARE_LOG_DIR", str(tmp_path / "log"))
+    with comfake.caller(wb):
+        assert macros.open_summary() is None and app.state["StatusBar"] is False
+        ws = wb.Worksheets("设置")
+        label = next(r.label for r in SETTING_ROWS if r.attr == "open_summary")
+        row = next(r for r in range(2, 60) if ws.Range(f"A{r}").Value == label)
+        assert ws.Range(f"B{row}").Value == "否"
+        ws.Range(f"B{row}").Value = "是"
+        text = macros.open_summary()  # today's list (the machine's date)
+        assert text.startswith("回访保修待办：") and app.state["StatusBar"] == text
+        assert not app.message_boxes  # the status bar only
+
+
+def test_the_vba_reads_the_same_setting_label():
+    """Workbook_Open asks Ribbon.AcOpenSummaryOn (VBA, ASCII: the label is spelled with ChrW) before
+    starting Python: the ChrW codes spell the 设置 row's label, and the scheduled macro exists."""
+    from pyfuncs.build import read_macro
+    from pyfuncs.core.settings import SETTING_ROWS
+
+    ribbon, this = read_macro("Ribbon"), read_macro("ThisWorkbook")
+    body = ribbon.split("Public Function AcOpenSummaryOn")[1].split("End Function")[0]
+    label_code = body.split("label = ")[1].split("\r\n    For")[0]
+    spelled = "".join(chr(int(h, 16)) for h in re.findall(r"ChrW\(&H([0-9A-F]+)\)", label_code))
+    assert spelled == next(r.label for r in SETTING_ROWS if r.attr == "open_summary")
+    assert "If AcOpenSummaryOn() Then" in this and "!AcOpenSummary\"" in this and "Application.OnTime" in this
+    assert "Public Sub AcOpenSummary()" in ribbon and "m.open_summary()" in ribbon
+    yes = re.findall(r'v = ChrW\(&H([0-9A-F]+)\)', body)
+    assert [chr(int(h, 16)) for h in yes] == ["是", "开"]  # what the Python setting reader takes as yes
