@@ -373,3 +373,58 @@ def test_the_vba_reads_the_same_setting_label():
     assert "Public Sub AcOpenSummary()" in ribbon and "m.open_summary()" in ribbon
     yes = re.findall(r'v = ChrW\(&H([0-9A-F]+)\)', body)
     assert [chr(int(h, 16)) for h in yes] == ["是", "开"]  # what the Python setting reader takes as yes
+
+
+# ---- the lists the dropdowns take ------------------------------------------------------------------
+def test_libreoffice_resolves_the_project_list_after_a_job_saved_the_file(ledger, tmp_path):
+    """项目编号列表 is a defined name on the table column (tblProjects[项目编号]): after a job saved
+    the file, another spreadsheet engine still finds every project through it, and a project
+    added to the table is in the list (the name follows the table)."""
+    from _lo import convert
+    from pyfuncs.schema import TABLES
+    from pyfuncs.tables import append_rows, read_table
+
+    p = copy(ledger, tmp_path)
+    with FileBook.open(p) as book:
+        append_rows(book, read_table(book, TABLES["projects"]),
+                    [dict(project_id="P006", name="新项目", accepted=D(2026, 10, 1))])
+        book.save()
+    run(p, todo)
+    wb = openpyxl.load_workbook(p, keep_vba=True)
+    assert {k: v.attr_text for k, v in wb.defined_names.items()} == {
+        "项目编号列表": "tblProjects[项目编号]", "人员名单": "tblStaff[姓名]"}
+    ws = wb.create_sheet("名称", 0)
+    ws["A1"], ws["A2"] = "=COUNTA(项目编号列表)", "=INDEX(项目编号列表,6)"
+    x = tmp_path / "names.xlsx"
+    wb.save(x)
+    rows = convert(x, "csv", tmp_path / "csv").read_text(encoding="utf-8").splitlines()
+    assert rows[:2] == [str(len(PROJECTS) + 1), "P006"]
+
+
+def test_the_selftest_checks_the_list_names(ledger, tmp_path):
+    from pyfuncs.selftest import FAIL, PASS, run_selftest
+
+    p = copy(ledger, tmp_path)
+    rows = {c.name: c.result for c in run_selftest(p, cases=[], write=False).checks}
+    assert rows["名称 项目编号列表"] == PASS and rows["名称 人员名单"] == PASS
+    wb = openpyxl.load_workbook(p, keep_vba=True)
+    del wb.defined_names["人员名单"]
+    wb.save(p)
+    rows = {c.name: c.result for c in run_selftest(p, cases=[], write=False).checks}
+    assert rows["名称 人员名单"] == FAIL and rows["名称 项目编号列表"] == PASS
+
+
+def test_check_flags_plan_states_outside_the_dropdown(ledger, tmp_path):
+    from pyfuncs.jobs import check
+
+    p = copy(ledger, tmp_path)
+    ws = openpyxl.load_workbook(p)["回访计划2026"]
+    a, b, c, e = [r for r in range(4, ws.max_row + 1) if ws.cell(r, 3).value][:4]
+    with FileBook.open(p) as book:
+        for row, col, value in ((a, 13, "完成"), (b, 13, "1月7号"), (c, 13, "已回访"), (e, 14, "2026/13/01")):
+            book.write("回访计划2026", row, col, [[value]])
+        book.save()
+    res = run(p, check)
+    got = [(q.row, q.column, q.level) for q in res.problems if q.sheet == "回访计划2026"]
+    assert got == [(a, "状态", "错误"), (b, "状态", "错误"), (e, "实际回访日期", "错误")]
+    assert "「完成」不是可选的状态" in str(next(q for q in res.problems if q.row == a and q.sheet == "回访计划2026"))
