@@ -331,6 +331,17 @@ def test_the_ribbon_buttons(ledger, tmp_path, monkeypatch):
         wb.Worksheets("档案-P003").Range("A1").Select()
         assert macros.project().summary["sheets"] == ["档案-P003"]
         assert [s.Name for s in wb.Worksheets].count("档案-P003") == 1
+        # from a plan row and from a line of the 待办 sheet
+        plan_ws = wb.Worksheets("回访计划2026")
+        plan_ws.Activate()
+        r = next(r for r in range(4, 60) if plan_ws.Range(f"C{r}").Value == "P002")
+        plan_ws.Range(f"E{r}").Select()
+        assert macros.project().summary["sheets"] == ["档案-P002"]
+        todo_ws = wb.Worksheets("待办")
+        todo_ws.Activate()
+        r = next(r for r in range(5, 60) if todo_ws.Range(f"C{r}").Value == "P004")
+        todo_ws.Range(f"B{r}").Select()
+        assert macros.project().summary["sheets"] == ["档案-P004"]
         wb.Worksheets("设置").Activate()
         wb.Worksheets("设置").Range("B3").Select()
         n = len(app.message_boxes)

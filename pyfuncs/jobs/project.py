@@ -7,8 +7,8 @@ whole on every run for that project: replaced, never piled up.
 
 Sections, in order: 项目信息 (the 项目台账 row), 联系人 (the project's contact, the people met on
 visits, who reported repairs), 保修部位 (every 保修条款 row with its end and status, computed as
-刷新台账 does), 报修记录 (open tickets first, then the rest newest first, with the ledger's clock),
-回访记录 (newest first, with satisfaction), 本年回访计划 (the 回访计划YYYY rows of the year),
+刷新台账 does), 报修记录 (every open ticket first, then the latest 12 closed ones, with the ledger's
+clock; a note says how many more), 回访记录 (the latest 10, with satisfaction), 本年回访计划 (the 回访计划YYYY rows of the year),
 待办事项 (the project's lines of :mod:`pyfuncs.jobs.todo`). A4 portrait, fit to width.
 
 Example::
@@ -32,6 +32,9 @@ from pyfuncs.schema import PROJECTS, TABLES, plan_table
 
 PREFIX = "档案-"
 MAX_REPORTERS = 6
+#: closed tickets and visits shown (the latest; every open ticket is shown): a note says how many more
+MAX_CLOSED = 12
+MAX_VISITS = 10
 COLS = 8
 WIDTHS = (13, 12, 12, 12, 14, 12, 12, 12)
 #: tables whose rows name a project (the ribbon button looks up the active row's 项目编号 there)
@@ -111,6 +114,12 @@ class _Sheet:
                 self.lay.put(self.r, c + 1, _show(value), "date" if isinstance(_show(value), dt.date) else "value")
                 self.lay.merge(self.r, c + 1, self.r, c + 3)
             self.r += 1
+
+    def more(self, text: str) -> None:
+        """A note under a table (what was left out)."""
+        self.lay.put(self.r, 1, text, "note")
+        self.lay.merge(self.r, 1, self.r, COLS)
+        self.r += 1
 
     def table(self, headers: list[tuple[str, int]], rows: list[list[Any]], empty: str,
               styles: dict[int, str] | None = None) -> None:
@@ -216,6 +225,9 @@ def project_layout(pid: str, d, today: dt.date, plan: pd.DataFrame | None, todo_
         state = a.clock.state[pos]
         due = a.clock.due[pos]
         order = sorted(range(len(r)), key=lambda i: (not is_open[i], -(as_date(r.iloc[i]["notice"]) or dt.date.min).toordinal()))
+        closed = [i for i in order if not is_open[i]]
+        left_out = closed[MAX_CLOSED:]  # every open ticket, the latest closed ones: the file stays short
+        order = [i for i in order if is_open[i]] + closed[:MAX_CLOSED]
         for i in order:
             row = r.iloc[i]
             problem = "，".join(x for x in (cell_text(row.get("place")), cell_text(row.get("problem"))) if x)
@@ -228,17 +240,24 @@ def project_layout(pid: str, d, today: dt.date, plan: pd.DataFrame | None, todo_
     late_style = {6: lambda v: "bad" if v else "int", 3: lambda v: "center"}
     s.table([("报修单号", 1), ("报修日期", 1), ("部位和问题", 2), ("状态", 1), ("应到场日期", 1),
              ("完成日期", 1), ("超期天数", 1)], rows, "没有报修记录", late_style)
+    if len(r) and d.assessment is not None and left_out:
+        s.more(f"另有 {len(left_out)} 件更早的已结报修（最早报修于 "
+               f"{min(as_date(r.iloc[i]['notice']) or dt.date.max for i in left_out):%Y-%m-%d}），见报修台账")
 
     # 回访记录
     s.section("回访记录")
     rows = []
+    left_visits = 0
     if len(v):
         vv = v.assign(_d=v["date"].map(lambda x: as_date(x) or dt.date.min)).sort_values("_d", ascending=False)
-        for _, row in vv.iterrows():
+        left_visits = max(0, len(vv) - MAX_VISITS)
+        for _, row in vv.head(MAX_VISITS).iterrows():
             rows.append([row.get("date"), row.get("kind"), row.get("way"), row.get("visitor"),
                          row.get("satisfaction"), cell_text(row.get("problems")) or None])
     s.table([("回访日期", 1), ("回访类型", 1), ("回访方式", 1), ("回访人", 1), ("满意度", 1), ("发现问题", 3)],
             rows, "没有回访记录")
+    if left_visits:
+        s.more(f"另有 {left_visits} 次更早的回访，见回访记录")
 
     # 本年回访计划
     s.section(f"{today.year}年回访计划")
