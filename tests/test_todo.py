@@ -439,3 +439,76 @@ def test_check_flags_plan_states_outside_the_dropdown(ledger, tmp_path):
     got = [(q.row, q.column, q.level) for q in res.problems if q.sheet == "回访计划2026"]
     assert got == [(a, "状态", "错误"), (b, "状态", "错误"), (e, "实际回访日期", "错误")]
     assert "「完成」不是可选的状态" in str(next(q for q in res.problems if q.row == a and q.sheet == "回访计划2026"))
+
+
+# ---- the demo workbook and a generated 20,000-ticket ledger ------------------------------------------
+def _links_land_on_their_project(path: Path) -> int:
+    wb = openpyxl.load_workbook(path)
+    lines = todo_lines(path)
+    for ln in lines:
+        sheet, cell = ln["link"].rsplit("!", 1)
+        ws = wb[sheet.strip("'")]
+        header = 3 if sheet.startswith("'回访计划") else 1
+        col = [c.value for c in ws[header]].index("项目编号") + 1
+        assert ws.cell(int(cell[1:]), col).value == ln["pid"], ln
+    return len(lines)
+
+
+def test_the_demo_workbook_has_both_sheets(tmp_path):
+    from pyfuncs.demo import make_demo
+
+    out = make_demo(tmp_path / "demo.xlsm", today=TODAY)
+    p = out["path"]
+    s = out["jobs"]["todo"]
+    assert s["items"] == _links_land_on_their_project(p) > 50
+    assert set(s["by_kind"]) >= {"超期未到场", "回访逾期", "应到场", "待签认", "长期未结"}
+    names = openpyxl.load_workbook(p).sheetnames
+    assert out["jobs"]["project"]["sheets"] == [n for n in names if n.startswith("档案-")]
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> Path:
+    """The benchmark's ledger: 2,000 projects, 20,000 tickets (pyfuncs.bench.make_workbook)."""
+    from pyfuncs.bench import make_workbook
+
+    p = tmp_path_factory.mktemp("big") / "big.xlsm"
+    make_workbook(p, 2000, 20000, TODAY)
+    return p
+
+
+def test_on_20000_tickets_the_list_agrees_with_the_refreshed_ledger(big):
+    """After 刷新台账 (in the same book, unsaved), the to-do list's tickets agree with what the
+    ledger's own columns say: 长期未结 exactly the rows whose 提醒 says so; every 超期未到场 has
+    超期天数 > 0 and nobody on site; every reminded unsigned ticket is 待签认 (the list also has
+    the ones not yet past the reminder days)."""
+    from pyfuncs.jobs import refresh
+    from pyfuncs.schema import TABLES
+    from pyfuncs.tables import read_table
+
+    with FileBook.open(big, lock=False) as book:
+        d, _ = todo.load(book, TODAY)
+        items = todo.gather(d)
+        lay = todo.todo_layout(items, TODAY, d.days)
+        # 项目档案 of the project with the most tickets: every open one, the latest 12 closed ones
+        pid = d.repairs["project_id"].value_counts().index[0]
+        mine = d.repairs["project_id"] == pid
+        n_open = int((d.assessment.open & mine.to_numpy()).sum())
+        shown = project.project_layout(pid, d, TODAY, None, items[items["project_id"] == pid])
+        tickets_shown = [v for (r, c), (v, _) in shown.cells.items() if c == 1 and isinstance(v, str)
+                         and v.startswith(("BX", "XM")) and v != pid]
+        assert len(tickets_shown) == n_open + min(project.MAX_CLOSED, int(mine.sum()) - n_open)
+        refresh.run(book, JobOptions(today=TODAY))
+        rep = read_table(book, TABLES["repairs"]).df
+    assert len(d.repairs) > 19000 and lay.meta["lines"] == len(items)
+    tickets = items[items["sheet"] == "报修台账"]
+    rows = {k: set(tickets.loc[tickets["kind"] == k, "row"].astype(int)) for k in todo.KINDS}
+    flags = rep["flags"].fillna("")
+    long_open = set(rep.index[flags.str.contains("长期未结")])
+    listed_long = {int(r) for r, k, n in zip(tickets["row"], tickets["kind"], tickets["note"])
+                   if k == "长期未结" or "长期未结" in n}
+    assert long_open and listed_long == long_open
+    late = rep.loc[sorted(rows["超期未到场"])]
+    assert len(late) > 100 and (late["overdue"] > 0).all()
+    assert late[["arrival", "done", "accepted"]].isna().all().all()
+    reminded = set(rep.index[flags.str.contains("用户未签认")])
+    assert reminded and reminded <= rows["待签认"] | rows["超期未到场"] | rows["长期未结"]
