@@ -512,3 +512,17 @@ def test_on_20000_tickets_the_list_agrees_with_the_refreshed_ledger(big):
     assert late[["arrival", "done", "accepted"]].isna().all().all()
     reminded = set(rep.index[flags.str.contains("用户未签认")])
     assert reminded and reminded <= rows["待签认"] | rows["超期未到场"] | rows["长期未结"]
+
+
+def test_the_plan_file_has_its_dropdowns_and_overdue_highlight(ledger):
+    ws = openpyxl.load_workbook(ledger)["回访计划2026"]
+    last = max(r for r in range(4, ws.max_row + 1) if ws.cell(r, 3).value)
+    dvs = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    state = next(dv for ref, dv in dvs.items() if ref.startswith("M4:"))
+    assert state.formula1 == '"未回访,已回访,已取消,已改期"' and state.errorStyle == "stop" and state.showErrorMessage
+    owner = next(dv for ref, dv in dvs.items() if ref.startswith("L4:"))
+    assert owner.formula1 == "人员名单" and owner.errorStyle == "warning"  # stored without "=", as Excel does
+    actual = next(dv for ref, dv in dvs.items() if ref.startswith("N4:"))
+    assert actual.type == "date" and int(str(actual.sqref).split(":N")[1]) >= last
+    (rng, rules), = [(str(cf.sqref), cf.rules) for cf in ws.conditional_formatting]
+    assert rng.startswith("A4:") and "TODAY()" in rules[0].formula[0] and "$M4" in rules[0].formula[0]

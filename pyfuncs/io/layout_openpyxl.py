@@ -121,7 +121,8 @@ def render(ws, lay: Layout) -> None:
             dv = DataValidation(type="date", operator="between", formula1=DATE_VALID[0], formula2=DATE_VALID[1],
                                 allow_blank=True)
         else:
-            formula = v.source or '"' + ",".join(v.choices) + '"'
+            # the file stores a formula without its "=" (Excel's own files: <formula1>人员名单</formula1>)
+            formula = v.source.lstrip("=") if v.source else '"' + ",".join(v.choices) + '"'
             dv = DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False)
         if v.error:
             dv.showErrorMessage, dv.error = True, v.error
