@@ -526,3 +526,35 @@ def test_the_plan_file_has_its_dropdowns_and_overdue_highlight(ledger):
     assert actual.type == "date" and int(str(actual.sqref).split(":N")[1]) >= last
     (rng, rules), = [(str(cf.sqref), cf.rules) for cf in ws.conditional_formatting]
     assert rng.startswith("A4:") and "TODAY()" in rules[0].formula[0] and "$M4" in rules[0].formula[0]
+
+
+def test_both_sheets_print_on_a4_as_laid_out(ledger, tmp_path):
+    """Each new sheet printed by LibreOffice: the 待办 page A4 landscape, the project file A4
+    portrait, one page wide, with what staff need to read on it."""
+    import shutil
+    import subprocess
+
+    from _lo import convert
+
+    if not shutil.which("pdfinfo") or not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils (pdfinfo, pdftotext) not installed")
+    p = copy(ledger, tmp_path)
+    run(p, todo)
+    run(p, project, selection=["P001"])
+    for sheet, (w, h), words in ((todo.TODO_SHEET, (842, 595), ["本周待办", "张维修", "BX2026-0101", "报修台账 第"]),
+                                 ("档案-P001", (595, 842), ["项目档案", "幸福里小区1号楼", "保修部位", "BX2026-0103"])):
+        wb = openpyxl.load_workbook(p)
+        for name in wb.sheetnames:
+            if name != sheet:
+                wb.remove(wb[name])
+        x = tmp_path / f"{sheet}.xlsx"
+        wb.save(x)
+        pdf = convert(x, "pdf", tmp_path / "pdf")
+        info = subprocess.run(["pdfinfo", "-f", "1", "-l", "99", str(pdf)], capture_output=True, text=True).stdout
+        sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)
+        assert sizes and all((round(float(a)), round(float(b))) == (w, h) for a, b in sizes), (sheet, info)
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+        for word in words:
+            assert word in text, (sheet, word)
+        # fit to width: the columns are not split over extra pages, so the small ledger stays on a few pages
+        assert text.count("\f") <= 3, sheet
