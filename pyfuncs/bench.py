@@ -329,6 +329,59 @@ def bench_jobs(n_projects: int, n_tickets: int, repeat: int = 3) -> list[tuple]:
     return rows
 
 
+def bench_todo(n_projects: int, n_tickets: int, repeat: int = 3) -> list[tuple]:
+    """本周待办 on a ledger of ``n_tickets`` tickets with this year's plan and computed columns:
+    building the 待办 sheet from the read tables (every ``todo_items_*`` topic, the one sorted
+    list, the Layout; target under a second at 20,000 tickets) against reading those tables from the
+    file (what every job pays first); and the whole job on the file (open, read, build, write the
+    sheet, safe save) against a bare openpyxl load and save."""
+    import openpyxl
+
+    from pyfuncs.cli import run_job_on_file
+    from pyfuncs.io.filebook import FileBook
+    from pyfuncs.jobs import JobOptions
+    from pyfuncs.jobs import todo
+
+    today = dt.date(2026, 11, 21)
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(d) / "todo.xlsm"
+        make_workbook(src, n_projects, n_tickets, today)
+        run_job_on_file("plan", src, JobOptions(today=today, year=today.year))
+        run_job_on_file("refresh", src, JobOptions(today=today))
+        with FileBook.open(src, lock=False) as book:
+            t = time.perf_counter()
+            data, _ = todo.load(book, today)
+            t_read = time.perf_counter() - t
+
+        def build():
+            items = todo.gather(data)
+            return todo.todo_layout(items, today, data.days)
+
+        t_build = _best(build, repeat)
+        work = Path(d) / "work.xlsm"
+
+        def job():
+            shutil.copy(src, work)
+            t = time.perf_counter()
+            run_job_on_file("todo", work, JobOptions(today=today))
+            return time.perf_counter() - t
+
+        def bare():
+            shutil.copy(src, work)
+            t = time.perf_counter()
+            wb = openpyxl.load_workbook(work, keep_vba=True, keep_links=True, rich_text=True)
+            wb.save(work)
+            return time.perf_counter() - t
+
+        t_job = min(job() for _ in range(max(1, repeat - 1)))
+        t_bare = min(bare() for _ in range(max(1, repeat - 1)))
+    label = f"todo（{n_projects:,} 个项目、{n_tickets:,} 张报修单）"
+    return [
+        (f"{label}：由已读入的表生成待办表 vs 读入这些表", t_build, t_read, t_build / t_read, "< 1 秒"),
+        (f"{label}：整个作业（含写入工作表和保存）vs openpyxl 裸读写", t_job, t_bare, t_job / t_bare, "—（写入由文件写入层决定）"),
+    ]
+
+
 # ---- COM round trips of the jobs in Excel ----------------------------------------------------------
 class _LegacyXlBook:
     """The ribbon's book as it was before issue 10, kept here only as the benchmark's baseline:
@@ -658,12 +711,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rollup-tickets", type=int, default=50, help="tickets per rollup workbook (the README's: 20000)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to check the script runs")
     ap.add_argument("--callbacks", type=int, default=2000, help="projects for the AC_CALLBACKS figure")
-    ap.add_argument("--only", choices=["core", "udfs", "callbacks", "jobs", "rollup", "com"], action="append")
+    ap.add_argument("--only", choices=["core", "udfs", "callbacks", "jobs", "todo", "rollup", "com"], action="append")
     a = ap.parse_args(argv)
     if a.quick:
         a.rows, a.udf_rows, a.projects, a.tickets, a.callbacks = 2000, 2000, 20, 200, 20
         a.rollup_workbooks, a.rollup_tickets = 2, 30
-    only = set(a.only or ["core", "udfs", "callbacks", "jobs", "rollup", "com"])
+    only = set(a.only or ["core", "udfs", "callbacks", "jobs", "todo", "rollup", "com"])
     rows: list[tuple] = []
     if "core" in only:
         rows += bench_core(a.rows)
@@ -673,6 +726,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_callbacks(a.callbacks)
     if "jobs" in only:
         rows += bench_jobs(a.projects, a.tickets)
+    if "todo" in only:
+        rows += bench_todo(a.projects, a.tickets)
     if "rollup" in only:
         rows += bench_rollup(a.rollup_workbooks, a.rollup_tickets)
     print(f"机器：{machine()}；时间单位：秒（内存：MiB；UDF：微秒/行；AC_CALLBACKS：毫秒/次）")

@@ -246,6 +246,10 @@ def write_table(ws, table: Table, rows: list[tuple] | None = None) -> XlTable:
             )
             dv.add(f"{letter}{top + 1}:{letter}{LAST_ROW}")
             ws.add_data_validation(dv)
+        dv = column_validation(col)
+        if dv is not None:
+            dv.add(f"{letter}{top + 1}:{letter}{LAST_ROW}")
+            ws.add_data_validation(dv)
     ws.row_dimensions[top].height = 30
     ref = table_ref(table, len(rows))
     xt = XlTable(displayName=table.name, ref=ref)
@@ -256,6 +260,44 @@ def write_table(ws, table: Table, rows: list[tuple] | None = None) -> XlTable:
     xt.autoFilter = AutoFilter(ref=ref)
     ws.add_table(xt)
     return xt
+
+
+def column_validation(col: Column) -> DataValidation | None:
+    """The validation a column gets besides its inline choices (:func:`write_table`): a dropdown
+    from a workbook list (``list_source``: a defined name of :data:`pyfuncs.schema.LIST_NAMES`),
+    or, for a date column staff type in, a date between :data:`pyfuncs.schema.DATE_VALID`.
+
+    >>> from pyfuncs.schema import TABLES
+    >>> column_validation(TABLES["repairs"].column("project_id")).formula1
+    '项目编号列表'
+    >>> dv = column_validation(TABLES["repairs"].column("notice")); (dv.type, dv.formula1, dv.errorStyle)
+    ('date', 'DATE(1950,1,1)', 'stop')
+    >>> column_validation(TABLES["repairs"].column("due")) is None  # computed: the jobs write it
+    True
+    """
+    if col.list_source:
+        lst = schema.LIST_NAMES[col.list_source]
+        return DataValidation(
+            type="list", formula1=lst.name, allow_blank=True, showErrorMessage=True,
+            errorStyle="stop" if lst.strict else "warning",
+            errorTitle="不在列表中",
+            error=(f"「{col.header}」只能从列表中选择（{lst.refers_to.replace('[', '的「').replace(']', '」列')}）"
+                   if lst.strict else f"「{col.header}」不在{lst.name}中（设置工作表）；仍要填写请点“是”"),
+            showInputMessage=False)
+    if col.kind == "date" and not col.computed:
+        return DataValidation(type="date", operator="between", formula1=schema.DATE_VALID[0],
+                              formula2=schema.DATE_VALID[1], allow_blank=True, showErrorMessage=True,
+                              errorStyle="stop", errorTitle="日期无效", error=schema.date_error(col.header))
+    return None
+
+
+def list_names(wb) -> None:
+    """The defined names the dropdowns list from (:data:`pyfuncs.schema.LIST_NAMES`): each refers
+    to a table column (``tblProjects[项目编号]``), so the list grows with the table."""
+    from openpyxl.workbook.defined_name import DefinedName
+
+    for name, lst in schema.LIST_NAMES.items():
+        wb.defined_names[name] = DefinedName(name, attr_text=lst.refers_to)
 
 
 def _page_setup(ws, title_rows: str | None = "1:1") -> None:
@@ -322,6 +364,9 @@ def _settings_sheet(wb):
     write_table(ws, schema.SEASONS, [tuple(r) for r in season_sheet_rows()])
     gap = _anchor(schema.SEASONS)[1] - 1  # the blank column between the two tables
     ws.column_dimensions[get_column_letter(gap)].width = 3
+    write_table(ws, schema.STAFF)  # the staff list the name dropdowns take (empty: staff fill it)
+    gap = _anchor(schema.STAFF)[1] - 1
+    ws.column_dimensions[get_column_letter(gap)].width = 3
     ws.freeze_panes = "A2"
     _page_setup(ws, "1:1")
     return ws
@@ -383,6 +428,7 @@ def make_workbook() -> Workbook:
             if name == schema.HOLIDAYS.sheet:
                 _holiday_note(ws)
     _conf_sheet(wb)
+    list_names(wb)
     wb.active = 0
     p = wb.properties
     p.creator = p.lastModifiedBy = BUILD_AUTHOR

@@ -59,6 +59,8 @@ JOB_HELP = {
     "forms": "打印回访单、维修单、保修期满通知书",
     "check": "数据检查：列出所有数据问题（有错误时退出码为1）",
     "selftest": "自检：检查工作簿结构和计算规则",
+    "todo": "本周待办：按负责人/维修人员列出近期要做的事（“待办”工作表）",
+    "project": "项目档案：一个项目的全部资料，一页A4（“档案-项目编号”工作表）",
 }
 JOB_EXAMPLES = {
     "plan": ["aftercare plan 台账.xlsm --year 2027", "aftercare plan 台账.xlsm --today 2026-11-21"],
@@ -71,6 +73,8 @@ JOB_EXAMPLES = {
               "aftercare forms 台账.xlsm --plan-rows 4,5 --year 2026 --out 打印"],
     "check": ["aftercare check 台账.xlsm", "aftercare check 台账.xlsm --all --sheet"],
     "selftest": ["aftercare selftest 台账.xlsm"],
+    "todo": ["aftercare todo 台账.xlsm", "aftercare todo 台账.xlsm --days 14 --person 张三"],
+    "project": ["aftercare project 台账.xlsm XM2024-01", "aftercare project 台账.xlsm XM2024-01 XM2024-02"],
 }
 
 
@@ -445,6 +449,26 @@ def _add_check(sub) -> None:
     p.add_argument("--all", action="store_true", help=f"列出全部问题（默认最多列出 {MAX_LISTED} 条）")
 
 
+def _days(text: str) -> int:
+    s = unicodedata.normalize("NFKC", text).strip().removesuffix("天")
+    if not s.isdigit() or not 1 <= int(s) <= 366:
+        raise argparse.ArgumentTypeError(f"「{text}」不是天数：请写 1 到 366 之间的整数，如 7。")
+    return int(s)
+
+
+def _add_todo(sub) -> None:
+    p = _add_job(sub, "todo")
+    p.add_argument("--days", type=_days, default=7, metavar="天数", help="列出未来多少天内的事项（默认 7 天）")
+    p.add_argument("--person", default=None, metavar="姓名",
+                   help="只列出这个人的事项（回访负责人、计划负责人或维修人员），如 张三")
+
+
+def _add_project(sub) -> None:
+    p = _add_job(sub, "project")
+    p.add_argument("projects", nargs="*", metavar="项目编号",
+                   help="要生成档案的项目编号，可写多个，如 XM2024-01（再次生成时替换同名工作表）")
+
+
 def _add_restore(sub) -> None:
     p = sub.add_parser("restore", help="列出工作簿的备份并恢复其中一份（默认最新的一份）",
                        description="列出工作簿的备份（最新在前，含时间和大小），并把其中一份恢复为当前文件。\n"
@@ -502,7 +526,7 @@ def _add_rollup(sub) -> None:
 COMMANDS: list[Callable[[Any], None]] = [
     _add_new, _add_demo, _add_plan,
     lambda sub: _add_job(sub, "refresh"), lambda sub: _add_job(sub, "visits"), lambda sub: _add_job(sub, "report"),
-    _add_forms, _add_check, lambda sub: _add_job(sub, "selftest"),
+    _add_forms, _add_check, lambda sub: _add_job(sub, "selftest"), _add_todo, _add_project,
     _add_restore, _add_configure, _add_setup, _add_rollup,
 ]
 
@@ -611,6 +635,10 @@ def job_options(args) -> "Any":
             extra["out"] = args.out
     if args.command == "check":
         extra = {"sheet": bool(args.sheet)}
+    if args.command == "todo":
+        extra = {"days": args.days, "person": args.person}
+    if args.command == "project":
+        selection, extra = list(args.projects), {"strict": True}
     return JobOptions(today=today, year=getattr(args, "year", None) or today.year, selection=selection, extra=extra)
 
 
@@ -713,7 +741,8 @@ def cmd_job(args) -> int:
     if run.saved and not args.json:
         print(_backup_line(path, run.backup))
     if opts.extra.get("strict") and not result.ok:
-        _err("所选的项中有错误，没有生成任何表单，工作簿未改动。")
+        _err("所选的项目中有错误，没有生成任何档案，工作簿未改动。" if args.command == "project"
+             else "所选的项中有错误，没有生成任何表单，工作簿未改动。")
         return EXIT_REFUSED
     if args.command in ("check", "selftest") and not result.ok:
         return EXIT_PROBLEMS

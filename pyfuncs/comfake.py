@@ -1910,7 +1910,8 @@ class Validation(ComObject):
         if self._mine() is not None or any(any(_overlaps(a, b) for a in v[0] for b in self.rng.areas)
                                            for v in self.rng.sheet.validations):
             raise _fail("Application-defined or object-defined error (validation exists)", E_EXCEL)
-        self.rng.sheet.validations.append((list(self.rng.areas), {"Type": Type, "Formula1": Formula1}))
+        self.rng.sheet.validations.append((list(self.rng.areas), {"Type": Type, "Formula1": Formula1,
+                                                                  "AlertStyle": AlertStyle, "Formula2": Formula2}))
 
     def Delete(self):  # noqa: N802
         s = self.rng.sheet
@@ -1932,7 +1933,11 @@ class Validation(ComObject):
     InCellDropdown = _prop("InCellDropdown")
     IgnoreBlank = _prop("IgnoreBlank")
     Formula1 = _prop("Formula1")
+    Formula2 = _prop("Formula2")
     Type = _prop("Type")
+    AlertStyle = _prop("AlertStyle")
+    ErrorMessage = _prop("ErrorMessage")
+    ShowError = _prop("ShowError")
     del _prop
 
 

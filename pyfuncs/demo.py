@@ -420,6 +420,8 @@ def demo_steps(today: dt.date, data: dict[str, pd.DataFrame]):
         ("打印回访单", "forms", JobOptions(today=today, year=today.year,
                                       selection=[f"plan:{today.year}:4", f"plan:{today.year}:5",
                                                  *[f"repair:{t}" for t in tickets]])),
+        ("本周待办", "todo", JobOptions(today=today)),
+        ("项目档案", "project", JobOptions(today=today, selection=data["projects"]["project_id"].dropna().tolist()[:1])),
         ("数据检查", "check", JobOptions(today=today)),
     ]
 

@@ -87,6 +87,12 @@ class Validation:
     choices: tuple[str, ...] = ()
     source: str | None = None
     prompt: str = ""
+    #: "list" (a dropdown) or "date" (a date between :data:`pyfuncs.schema.DATE_VALID`)
+    kind: str = "list"
+    #: what Excel says when it refuses (or, not ``strict``, questions) a value
+    error: str = ""
+    #: refuse a value outside the list (else Excel warns and lets staff keep it)
+    strict: bool = True
 
 
 @dataclass(frozen=True)

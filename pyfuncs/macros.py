@@ -280,6 +280,53 @@ def selftest():
     return report
 
 
+def todo():
+    """本周待办: the 待办 sheet, next 7 days, everybody."""
+    return run("todo")
+
+
+def project():
+    """项目档案 of the project on the active cell's row (a ledger, a plan, 待办 or a project's file)."""
+    from pyfuncs.jobs.project import project_at
+
+    book = _book()
+    sheet = book.xb.sheets.active.name
+    rows = selected_rows(book.xb)
+    pid = project_at(book, sheet, rows[0]) if rows else None
+    if not pid:
+        _alert(book, f"「{sheet}」的当前行没有项目编号。请先在项目台账、保修条款、报修台账、回访记录、"
+                     "回访计划或待办中点选某个项目所在的行，再点「项目档案」。")
+        return None
+    result = run("project", selection=[pid])
+    if result is not None and result.summary.get("sheets"):
+        try:
+            book.xb.sheets[result.summary["sheets"][0]].activate()
+        except Exception:  # noqa: BLE001 - showing the sheet is a courtesy
+            pass
+    return result
+
+
+def open_summary(show: bool | None = None) -> str | None:
+    """The on-open summary (ThisWorkbook's Workbook_Open, when 设置「打开时显示待办摘要」is 是): the
+    to-do counts on Excel's status bar, no message box, nothing written to the workbook. Returns
+    the text shown (None when the setting is off or the workbook cannot be read)."""
+    from pyfuncs.jobs.todo import gather, load, summary_text
+    from pyfuncs.tables import read_settings
+
+    book = _book()
+    try:
+        settings, _ = read_settings(book)
+        if not (settings.open_summary if show is None else show):
+            return None
+        d, _ = load(book, dt.date.today())
+        text = summary_text(gather(d), d.days)
+    except Exception as e:  # noqa: BLE001 - opening the workbook must never end in an error box
+        log_failure("open_summary", book, e)
+        return None
+    book.set_status(text)
+    return text
+
+
 # ---- 恢复上一版 (not a job on the open Book: it works on the workbook's file and its backups) -------
 #: where the ribbon puts the read-only copy of a backup it opens (never the backup itself)
 BACKUP_COPIES = "aftercare-备份副本"

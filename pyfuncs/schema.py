@@ -41,6 +41,18 @@ DAY_TYPES = ("休", "班")
 PLAN_STATES = ("未回访", "已回访", "已取消", "已改期")
 
 DATE_FORMAT = "yyyy-mm-dd"
+#: the days a date cell accepts in Excel (data validation of the date columns staff type in): a
+#: typed 2026/13/01 stays text and is refused, so is a year typed as 226
+DATE_VALID = ("DATE(1950,1,1)", "DATE(2199,12,31)")
+
+
+def date_error(header: str) -> str:
+    """The message Excel shows when a date cell is refused.
+
+    >>> date_error("报修日期")
+    '「报修日期」应填写日期（1950年至2199年），如 2026-03-05；2026/13/01 这样不存在的日期无法输入'
+    """
+    return f"「{header}」应填写日期（1950年至2199年），如 2026-03-05；2026/13/01 这样不存在的日期无法输入"
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,9 @@ class Column:
     fill_blank: bool = False
     required: bool = False
     comment: str = ""
+    #: a dropdown from a list in the workbook: the defined name of :data:`LIST_NAMES` (Excel's data
+    #: validation cannot name a table column itself, a defined name can)
+    list_source: str | None = None
 
     @property
     def format(self) -> str | None:
@@ -129,7 +144,7 @@ PROJECTS = Table(
            comment="采用的新技术、新材料、新工艺、新设备，如“装配式混凝土结构”；空白、否、无 = 未采用。"
                    "填写的内容显示在回访计划和回访单上"),
         _c("manager", "项目经理", width=10),
-        _c("visit_owner", "回访负责人", width=10),
+        _c("visit_owner", "回访负责人", width=10, list_source="人员名单"),
         _c("contact", "联系人", width=10),
         _c("phone", "联系电话", width=14),
         _c("dispatch_days", "约定到场天数", "int", 12,
@@ -143,7 +158,7 @@ TERMS = Table(
     sheet="保修条款",
     name="tblTerms",
     columns=(
-        _c("project_id", "项目编号", width=12, required=True),
+        _c("project_id", "项目编号", width=12, required=True, list_source="项目编号列表"),
         _c("part", "保修部位", "choice", 18, choices=PART_LABELS, required=True),
         _c("term", "约定保修期", width=12, comment="如 5年、18个月、2个采暖期；空白按法定最低期限"),
         _c("start", "起算日期", "date", 12, comment="空白按项目的竣工验收日期"),
@@ -160,7 +175,7 @@ REPAIRS = Table(
     id_column="ticket_id",
     columns=(
         _c("ticket_id", "报修单号", width=14, fill_blank=True),
-        _c("project_id", "项目编号", width=12, required=True),
+        _c("project_id", "项目编号", width=12, required=True, list_source="项目编号列表"),
         _c("notice", "报修日期", "date", 12, required=True),
         _c("reporter", "报修人", width=10),
         _c("phone", "联系电话", width=14),
@@ -174,7 +189,7 @@ REPAIRS = Table(
         _c("due", "应到场日期", "date", 12, computed=True),
         _c("arrival", "到场日期", "date", 12),
         _c("contractor", "维修单位", width=20, comment="去维修的单位（本公司维修班或分包单位）"),
-        _c("repairer", "维修人员", width=10),
+        _c("repairer", "维修人员", width=10, list_source="人员名单"),
         _c("done", "完成日期", "date", 12),
         _c("accepted", "验收日期", "date", 12),
         _c("signed", "用户签认", "choice", 10, choices=YES_NO,
@@ -196,10 +211,10 @@ VISITS = Table(
     name="tblVisits",
     columns=(
         _c("date", "回访日期", "date", 12, required=True),
-        _c("project_id", "项目编号", width=12, required=True),
+        _c("project_id", "项目编号", width=12, required=True, list_source="项目编号列表"),
         _c("kind", "回访类型", "choice", 14, choices=VISIT_KINDS),
         _c("way", "回访方式", "choice", 10, choices=VISIT_WAYS),
-        _c("visitor", "回访人", width=10),
+        _c("visitor", "回访人", width=10, list_source="人员名单"),
         _c("met", "受访人", width=10),
         _c("found", "是否发现问题", "choice", 12, choices=YES_NO,
            comment="是：登记回访时开报修单；否：不开（满意度为不太满意、不满意的仍开）；"
@@ -255,6 +270,19 @@ SEASONS = Table(
     ),
 )
 
+STAFF = Table(
+    key="staff",
+    sheet="设置",
+    name="tblStaff",
+    anchor="L1",
+    columns=(
+        _c("name", "姓名", width=10, required=True,
+           comment="回访负责人、维修人员、回访人的下拉列表取自此列；不在名单中的姓名也可以填写（Excel 会提示确认）"),
+        _c("role", "岗位", width=12, comment="如 回访专员、维修班长、项目经理"),
+        _c("phone", "联系电话", width=14),
+    ),
+)
+
 PLAN = Table(
     key="plan",
     sheet="回访计划{year}",
@@ -271,7 +299,7 @@ PLAN = Table(
         _c("parts", "涉及部位", width=30, computed=True),
         _c("reasons", "回访事由及说明", width=34, computed=True),
         _c("way", "回访方式", "choice", 9, choices=VISIT_WAYS, fill_blank=True),
-        _c("owner", "负责人", width=9, fill_blank=True),
+        _c("owner", "负责人", width=9, fill_blank=True, list_source="人员名单"),
         _c("state", "状态", "choice", 9, choices=PLAN_STATES, fill_blank=True),
         _c("actual", "实际回访日期", "date", 12),
         _c("note", "备注", width=20),
@@ -280,8 +308,32 @@ PLAN = Table(
 
 #: Data tables that every workbook has, in sheet order.
 TABLES: dict[str, Table] = {
-    t.key: t for t in (PROJECTS, TERMS, REPAIRS, VISITS, HOLIDAYS, SETTINGS, SEASONS)
+    t.key: t for t in (PROJECTS, TERMS, REPAIRS, VISITS, HOLIDAYS, SETTINGS, SEASONS, STAFF)
 }
+
+
+@dataclass(frozen=True)
+class ListName:
+    """A defined name a dropdown lists from: a table column, so it follows the table as it grows.
+    ``strict``: a value not in the list is refused (else Excel warns and lets staff keep it)."""
+
+    name: str
+    table: str
+    column: str
+    strict: bool = True
+
+    @property
+    def refers_to(self) -> str:
+        """``tblProjects[项目编号]`` (a structured reference: Excel keeps it on the table's column)."""
+        t = TABLES[self.table]
+        return f"{t.name}[{t.column(self.column).header}]"
+
+
+#: The lists of the dropdowns that tie the sheets together (Column.list_source names one).
+LIST_NAMES: dict[str, ListName] = {n.name: n for n in (
+    ListName("项目编号列表", "projects", "project_id", strict=True),
+    ListName("人员名单", "staff", "name", strict=False),
+)}
 #: Sheet order of the built workbook (the plan sheets are added by the plan job).
 SHEET_ORDER = ("项目台账", "保修条款", "报修台账", "回访记录", "节假日", "设置", "统计")
 #: The sheets that make a workbook ours: those of the data tables. 统计 is not among them (the

@@ -242,6 +242,43 @@ def check_workbook(report: SelftestReport, book) -> None:
             report.add("工作簿", label, FAIL, _error_text(e))
 
 
+def check_lists(report: SelftestReport, book) -> None:
+    """The defined names the dropdowns list from (项目编号列表, 人员名单) exist and refer to their
+    table columns; in Excel, also that the VBA that decides the on-open summary reads the same
+    设置 as Python (Ribbon.AcOpenSummaryOn)."""
+    from pyfuncs.schema import LIST_NAMES
+
+    native = getattr(book, "native", None)
+    for name, lst in LIST_NAMES.items():
+        label = f"名称 {name}"
+        try:
+            if hasattr(native, "defined_names"):  # a file (openpyxl)
+                dn = native.defined_names.get(name)
+                got = dn.attr_text if dn is not None else None
+            else:  # Excel (xlwings)
+                got = str(native.names[name].refers_to).lstrip("=")
+        except Exception as e:  # noqa: BLE001 - a missing name is a finding, not a crash
+            got, err = None, _error_text(e)
+        else:
+            err = ""
+        want = lst.refers_to
+        if got is not None and got.replace(" ", "") in (want, f"{want.split('[')[0]}[[#数据],{want.split('[', 1)[1]}]"):
+            report.add("工作簿", label, PASS, f"={got}（下拉列表随表格增长）")
+        else:
+            report.add("工作簿", label, FAIL, (f"引用为 {got}，应为 ={want}" if got else f"缺少名称 {name}（应为 ={want}）")
+                       + (f"；{err}" if err else "") + "；用 aftercare new 生成的新工作簿带有此名称")
+    if native is not None and hasattr(native, "macro"):
+        from pyfuncs.tables import read_settings
+
+        try:
+            vba_on = bool(native.macro("Ribbon.AcOpenSummaryOn")())
+            py_on = read_settings(book)[0].open_summary
+            report.add("VBA", "打开时显示待办摘要（VBA 与设置一致）", PASS if vba_on == py_on else FAIL,
+                       f"VBA 读到 {'是' if vba_on else '否'}，Python 读到 {'是' if py_on else '否'}")
+        except Exception as e:  # noqa: BLE001
+            report.add("VBA", "打开时显示待办摘要（VBA 与设置一致）", FAIL, _error_text(e))
+
+
 def _ref_corners(ref) -> tuple[tuple[int, int], tuple[int, int]]:
     """The Book interface's Ref ``(top, left, bottom, right)`` (or an ``A1:C9`` string) as corners.
 
@@ -568,6 +605,7 @@ def run_selftest(target: Any, *, today: dt.date | None = None, cases: list[UdfCa
         book = FileBook.open(target)
         try:
             check_workbook(report, book)
+            check_lists(report, book)
             if write:
                 write_results(book, report)
                 book.save()
@@ -576,6 +614,7 @@ def run_selftest(target: Any, *, today: dt.date | None = None, cases: list[UdfCa
     else:
         book = target if isinstance(target, Book) else _wrap_xlwings(target)
         check_workbook(report, book)
+        check_lists(report, book)
         if write:
             write_results(book, report)
     return report

@@ -310,6 +310,15 @@ def test_table_matches_schema(wb, key):
             assert dv.type == "list" and dv.showErrorMessage
             assert dv.formula1 == '"' + ",".join(col.choices) + '"'
             assert len(dv.formula1) <= 257 and len(dv.error) <= 255 and len(dv.errorTitle) <= 32
+        elif col.list_source:  # a dropdown from a list in the workbook (a defined name)
+            dv = dvs[f"{letter}{top + 1}:{letter}{build.LAST_ROW}"]
+            assert dv.type == "list" and dv.showErrorMessage and dv.formula1 == col.list_source, col.header
+            assert dv.errorStyle == ("stop" if schema.LIST_NAMES[col.list_source].strict else "warning")
+        elif col.kind == "date" and not col.computed:  # a typed 2026/13/01 is refused
+            dv = dvs[f"{letter}{top + 1}:{letter}{build.LAST_ROW}"]
+            assert (dv.type, dv.operator, dv.errorStyle) == ("date", "between", "stop"), col.header
+            assert (dv.formula1, dv.formula2) == ("DATE(1950,1,1)", "DATE(2199,12,31)") and dv.showErrorMessage
+            assert col.header in dv.error
         else:
             assert not any(k.startswith(f"{letter}{top + 1}:") for k in dvs), col.header
         note = build.header_comment(col)

@@ -570,7 +570,7 @@ def test_links_dropdowns_conditional_fills_and_charts_of_a_layout():
     data = wb.data.sheet("统计")
     assert data.formulas[(9, 1)] == '=HYPERLINK("#\'报修台账\'!A7","报修""台账")'
     assert data.validations == [([(2, 3, 7, 3)], {"Type": 3, "Formula1": "已回访,未回访", "InputMessage": "选一个",
-                                                  "ShowInput": True})]
+                                                  "ShowInput": True, "AlertStyle": 1, "Formula2": None})]
     (areas, cond), = data.conditions
     assert areas == [(2, 2, 7, 2)] and cond["Formula1"] == "=B2>10"
     assert cond["object"].props["Interior"].props["Color"] == 0xCEC7FF

@@ -152,6 +152,7 @@ class Settings:
     expiry_visit_months_before: int = 1
     ticket_prefix: str = "BX"
     company: str = "××建设集团有限公司"
+    open_summary: bool = False
     scores: tuple[int, ...] = (100, 85, 70, 50, 20)
     seasons: dict[str, Season] = field(default_factory=lambda: dict(DEFAULT_SEASONS))
 
@@ -434,6 +435,8 @@ SETTING_ROWS: tuple[SettingRow, ...] = (
     SettingRow("expiry_visit_months_before", "期满前回访提前月数", _int, str, "保修期满前多少个月回访并发保修期满通知"),
     SettingRow("ticket_prefix", "报修单号前缀", _prefix, str, "新报修单号的前缀，单号形如 BX2026-0001"),
     SettingRow("company", "公司名称", _company, str, "打印的回访单、维修单、保修期满通知书抬头上的公司名称"),
+    SettingRow("open_summary", "打开时显示待办摘要", _bool, lambda v: "是" if v else "否",
+               "是：打开工作簿时在 Excel 状态栏显示待办事项的数量（需要启动 Python，打开后稍等几秒）；否：不显示"),
 )
 
 

@@ -326,8 +326,16 @@ def render(ws, lay: Layout, app=None) -> None:
     for v in lay.validations:
         val = ws.Range(v.ref).Validation
         val.Delete()
-        formula = v.source or ",".join(v.choices)
-        val.Add(3, 1, 1, formula)  # xlValidateList, xlValidAlertStop, xlBetween
+        alert = 1 if v.strict else 2  # xlValidAlertStop, xlValidAlertWarning
+        if v.kind == "date":
+            from pyfuncs.schema import DATE_VALID
+
+            val.Add(4, alert, 1, "=" + DATE_VALID[0], "=" + DATE_VALID[1])  # xlValidateDate, xlBetween
+        else:
+            val.Add(3, alert, 1, v.source or ",".join(v.choices))  # xlValidateList, xlBetween
+        if v.error:
+            val.ErrorMessage = v.error
+            val.ShowError = True
         if v.prompt:
             val.InputMessage = v.prompt
             val.ShowInput = True

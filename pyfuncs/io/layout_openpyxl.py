@@ -115,8 +115,18 @@ def render(ws, lay: Layout) -> None:
     for (r, c), target in lay.links.items():
         ws.cell(row=r, column=c).hyperlink = Hyperlink(ref=f"{get_column_letter(c)}{r}", location=target)
     for v in lay.validations:
-        formula = v.source or '"' + ",".join(v.choices) + '"'
-        dv = DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False)
+        if v.kind == "date":
+            from pyfuncs.schema import DATE_VALID
+
+            dv = DataValidation(type="date", operator="between", formula1=DATE_VALID[0], formula2=DATE_VALID[1],
+                                allow_blank=True)
+        else:
+            # the file stores a formula without its "=" (Excel's own files: <formula1>人员名单</formula1>)
+            formula = v.source.lstrip("=") if v.source else '"' + ",".join(v.choices) + '"'
+            dv = DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False)
+        if v.error:
+            dv.showErrorMessage, dv.error = True, v.error
+            dv.errorStyle = "stop" if v.strict else "warning"
         if v.prompt:
             dv.prompt, dv.showInputMessage = v.prompt, True
         dv.add(v.ref)

@@ -43,6 +43,8 @@ RIBBON_JOBS = {
     "打印回访单": "forms",
     "数据检查": "check",
     "自检": "selftest",
+    "本周待办": "todo",
+    "项目档案": "project",
 }
 
 #: ribbon buttons that are not a job on an open Book: label → command (= CLI command = pyfuncs.macros

@@ -298,6 +298,37 @@ def check_visits(d: Data) -> list[Problem]:
     return out
 
 
+def check_plan_states(d: Data) -> list[Problem]:
+    """Every year's plan (回访计划YYYY): a 状态 outside the dropdown (未回访/已回访/已取消/已改期),
+    such as 「完成」 or 「1月7号」, and an 实际回访日期 that is not a date. The plan keeps what staff
+    wrote, but 本周待办 and the plan's highlight only know the four states."""
+    import re
+
+    from pyfuncs.jobs.plan import read_plan
+    from pyfuncs.schema import PLAN_STATES, plan_table
+
+    out = []
+    for name in d.book.sheet_names():
+        m = re.fullmatch(r"回访计划(\d{4})", name)
+        if not m:
+            continue
+        frame = read_plan(d.book, int(m.group(1)))
+        if frame is None:
+            continue
+        t = plan_table(int(m.group(1)))
+        for r, v in frame.plan["state"].items():
+            text = "" if is_blank(v) else str(v).strip()
+            if text and text not in PLAN_STATES:
+                out.append(Problem(name, int(r), t.column("state").header,
+                                   f"「{text}」不是可选的状态（可选：{'、'.join(PLAN_STATES)}）；已回访的请选“已回访”，"
+                                   "并在“实际回访日期”填写日期", ERROR))
+        for r, v in frame.plan["actual"].items():
+            if not is_blank(v) and not isinstance(v, (dt.date, dt.datetime)):
+                out.append(Problem(name, int(r), t.column("actual").header,
+                                   f"「{str(v).strip()}」不是有效的日期，请写成 2026-03-05 这样的日期", ERROR))
+    return out
+
+
 CHECKS: tuple[Callable[[Data], list[Problem]], ...] = (
     check_tables,
     check_settings,
@@ -311,6 +342,7 @@ CHECKS: tuple[Callable[[Data], list[Problem]], ...] = (
     check_terms,
     check_signoff,
     check_visits,
+    check_plan_states,
 )
 
 

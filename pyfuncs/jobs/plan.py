@@ -322,6 +322,7 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, 
     lay.merge(r, 1, r, n)
     lay.autofilter = f"A{HEADER_ROW}:{col_letter(n + len(extras))}{max(r - 1, HEADER_ROW)}"
     fit_row_heights(lay, [2] + list(range(FIRST_ROW, r)))
+    staff_column_checks(lay, cols, FIRST_ROW, r - 1)
     if loose:
         top = min(row for row, _, _ in loose)
         for row, c, v in loose:
@@ -329,6 +330,49 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, 
             if r + 2 + row - top != row:
                 lay.meta.setdefault("moved", []).append((row, c, r + 2 + row - top))
     return lay
+
+
+#: plan rows past their date and not done (状态 blank or 未回访, no 实际回访日期) are filled
+OVERDUE_FILL = "FFC7CE"
+
+
+def staff_column_checks(lay: Layout, cols, first: int, last: int) -> None:
+    """What Excel checks as staff type on the plan, from the schema's columns: the dropdowns
+    (回访方式, 状态 from their choices, 负责人 from the staff list 人员名单: a name not in it is
+    questioned, not refused), 实际回访日期 a real date; and a conditional fill on rows whose
+    计划日期 has passed and that are not done, so the highlight moves on by itself as days pass.
+
+    >>> from pyfuncs.schema import plan_table
+    >>> lay = Layout("p"); staff_column_checks(lay, plan_table(2026).columns, 4, 20)
+    >>> [(v.ref, v.kind, v.source or "、".join(v.choices), v.strict) for v in lay.validations]
+    [('K4:K20', 'list', '实地、电话、座谈、问卷', True), ('L4:L20', 'list', '=人员名单', False), ('M4:M20', 'list', '未回访、已回访、已取消、已改期', True), ('N4:N20', 'date', '', True)]
+    >>> lay.cond_fills[0].formula
+    '=AND(ISNUMBER($B4),$B4<TODAY(),OR(TRIM($M4)="",TRIM($M4)="未回访"),TRIM($N4)="")'
+    """
+    from pyfuncs.layout import CondFill, Validation
+    from pyfuncs.schema import DATE_VALID, LIST_NAMES, date_error  # noqa: F401 - DATE_VALID: the writers'
+
+    if last < first:
+        return
+    at = {c.key: i for i, c in enumerate(cols, start=1)}
+    for c in cols:
+        if c.computed:
+            continue
+        ref = f"{col_letter(at[c.key])}{first}:{col_letter(at[c.key])}{last}"
+        if c.list_source:
+            lst = LIST_NAMES[c.list_source]
+            lay.validations.append(Validation(ref, source="=" + lst.name, strict=lst.strict,
+                                              error=f"「{c.header}」不在{lst.name}中（设置工作表）；仍要填写请点“是”"))
+        elif c.choices:
+            lay.validations.append(Validation(ref, choices=tuple(c.choices),
+                                              error=f"「{c.header}」只能填写：" + "、".join(c.choices)))
+        elif c.kind == "date":
+            lay.validations.append(Validation(ref, kind="date", error=date_error(c.header)))
+    d, st, ac = (f"${col_letter(at[k])}{first}" for k in ("date", "state", "actual"))
+    lay.cond_fills.append(CondFill(
+        f"A{first}:{col_letter(len(cols))}{last}",
+        f'=AND(ISNUMBER({d}),{d}<TODAY(),OR(TRIM({st})="",TRIM({st})="{DEFAULT_STATE}"),TRIM({ac})="")',
+        OVERDUE_FILL))
 
 
 # --- the job ----------------------------------------------------------------------------------
