@@ -152,6 +152,8 @@ class Settings:
     expiry_visit_months_before: int = 1
     ticket_prefix: str = "BX"
     company: str = "××建设集团有限公司"
+    defect_months: int = 24
+    retention_grace_days: int = 28
     scores: tuple[int, ...] = (100, 85, 70, 50, 20)
     seasons: dict[str, Season] = field(default_factory=lambda: dict(DEFAULT_SEASONS))
 
@@ -401,6 +403,13 @@ def _prefix(raw: Any) -> str:
     return s
 
 
+def _defect_months(raw: Any) -> int:
+    v = _int(raw)
+    if not 1 <= v <= 24:
+        raise ValueError("缺陷责任期应为1到24个月")
+    return v
+
+
 class SettingRow(NamedTuple):
     attr: str
     label: str
@@ -434,6 +443,11 @@ SETTING_ROWS: tuple[SettingRow, ...] = (
     SettingRow("expiry_visit_months_before", "期满前回访提前月数", _int, str, "保修期满前多少个月回访并发保修期满通知"),
     SettingRow("ticket_prefix", "报修单号前缀", _prefix, str, "新报修单号的前缀，单号形如 BX2026-0001"),
     SettingRow("company", "公司名称", _company, str, "打印的回访单、维修单、保修期满通知书抬头上的公司名称"),
+    SettingRow("defect_months", "默认缺陷责任期月数", _defect_months, str,
+               "项目未填缺陷责任期时按此计算质保金应返还日期；1～24个月（建质〔2017〕138号第二条：一般为1年，最长不超过2年）"),
+    SettingRow("retention_grace_days", "质保金返还期限天数", _int, str,
+               "缺陷责任期满后多少天仍未返还质保金即为“逾期未返还”（第十一条：发包人接到返还申请后14天内核实，"
+               "核实后14天内返还，共28天）"),
 )
 
 

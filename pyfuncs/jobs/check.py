@@ -298,6 +298,16 @@ def check_visits(d: Data) -> list[Problem]:
     return out
 
 
+def check_retention(d: Data) -> list[Problem]:
+    """质保金 on 项目台账 (建质〔2017〕138号): a ratio above 3% (第七条), a defect-liability period
+    outside 1–24 months (第二条), no start date, amount and ratio that disagree — the same
+    problems 刷新台账 reports (:func:`pyfuncs.jobs._common.compute_retention`)."""
+    from pyfuncs.jobs._common import compute_retention
+
+    _, problems = compute_retention(d.frames["projects"], d.settings, d.today)
+    return problems
+
+
 CHECKS: tuple[Callable[[Data], list[Problem]], ...] = (
     check_tables,
     check_settings,
@@ -311,6 +321,7 @@ CHECKS: tuple[Callable[[Data], list[Problem]], ...] = (
     check_terms,
     check_signoff,
     check_visits,
+    check_retention,
 )
 
 
