@@ -59,6 +59,7 @@ JOB_HELP = {
     "forms": "打印回访单、维修单、保修期满通知书",
     "check": "数据检查：列出所有数据问题（有错误时退出码为1）",
     "selftest": "自检：检查工作簿结构和计算规则",
+    "cases": "案例库：把“典型”为“是”的报修和回访问题收入“案例库”工作表，按部位、原因和专业统计（保留经验总结）",
 }
 JOB_EXAMPLES = {
     "plan": ["aftercare plan 台账.xlsm --year 2027", "aftercare plan 台账.xlsm --today 2026-11-21"],
@@ -71,6 +72,7 @@ JOB_EXAMPLES = {
               "aftercare forms 台账.xlsm --plan-rows 4,5 --year 2026 --out 打印"],
     "check": ["aftercare check 台账.xlsm", "aftercare check 台账.xlsm --all --sheet"],
     "selftest": ["aftercare selftest 台账.xlsm"],
+    "cases": ["aftercare cases 台账.xlsm"],
 }
 
 
@@ -504,6 +506,7 @@ COMMANDS: list[Callable[[Any], None]] = [
     lambda sub: _add_job(sub, "refresh"), lambda sub: _add_job(sub, "visits"), lambda sub: _add_job(sub, "report"),
     _add_forms, _add_check, lambda sub: _add_job(sub, "selftest"),
     _add_restore, _add_configure, _add_setup, _add_rollup,
+    lambda sub: _add_job(sub, "cases"),
 ]
 
 

@@ -43,6 +43,7 @@ RIBBON_JOBS = {
     "打印回访单": "forms",
     "数据检查": "check",
     "自检": "selftest",
+    "案例库": "cases",
 }
 
 #: ribbon buttons that are not a job on an open Book: label → command (= CLI command = pyfuncs.macros

@@ -37,6 +37,10 @@ Public Sub OnRestore(control As IRibbonControl)
     RunPython "import pyfuncs.macros as m; m.restore()"
 End Sub
 
+Public Sub OnCases(control As IRibbonControl)
+    RunPython "import pyfuncs.macros as m; m.cases()"
+End Sub
+
 ' Not a button: the xlwings VBA version of this workbook, read by the self-test
 ' (pyfuncs.selftest) through xlwings' Book.macro to compare it with the Python package.
 Public Function AftercareXlwingsVersion() As String
