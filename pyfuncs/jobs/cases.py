@@ -308,12 +308,20 @@ def case_layout(cases: pd.DataFrame, retired: list[dict[str, Any]], summary: pd.
             r += 1
         r += 1
     section(("三" if retired else "二") + "、按部位、原因和专业统计（典型案例和全部报修，报修件数多的在前）")
-    header(SUMMARY_HEADERS)
+    # the summary's six columns over the case table's narrower ones: (first, last) column of each
+    spans = ((1, 3), (4, 5), (6, 6), (7, 7), (8, 9), (10, 10))
     styles = ("cell", "cell", "center", "int", "int", "money")
-    for s in summary.itertuples(index=False):
-        for j, (v, st) in enumerate(zip((s.part, s.cause, s.discipline, s.cases, s.tickets, s.cost), styles), start=1):
-            lay.put(r, j, v, st)
+
+    def put_row(values, row_styles) -> None:
+        nonlocal r
+        for (a, b), v, st in zip(spans, values, row_styles):
+            lay.put(r, a, v, st)
+            lay.merge(r, a, r, b)
         r += 1
+
+    put_row(SUMMARY_HEADERS, ["header"] * len(spans))
+    for s in summary.itertuples(index=False):
+        put_row((s.part, s.cause, s.discipline, s.cases, s.tickets, s.cost), styles)
     if not len(summary):
         lay.put(r, 1, "没有报修记录。", "note")
         r += 1
