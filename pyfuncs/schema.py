@@ -204,10 +204,10 @@ REPAIRS = Table(
         _c("flags", "提醒", width=30, computed=True),
         _c("visit_ref", "来源回访", width=16, computed=True),
         # 回访案例库 (the cases job): what was done, whether it is a typical case, photos
-        _c("work", "维修内容", width=30, comment="实际采取的维修措施和结果，收入案例库"),
-        _c("typical", "典型", "choice", 8, choices=YES_NO,
+        _c("work", "维修内容", width=24, comment="实际采取的维修措施和结果，收入案例库"),
+        _c("typical", "典型", "choice", 6, choices=YES_NO,
            comment="是：收入回访案例库（“案例库”按钮或 aftercare cases 生成「案例库」工作表）"),
-        _c("photos", "照片", width=24,
+        _c("photos", "照片", width=16,
            comment="照片的路径或网址，如 \\\\服务器\\照片\\BX2026-0001.jpg 或 https://…；多个用换行或分号分隔，"
                    "案例库中第一个可点击打开"),
     ),
