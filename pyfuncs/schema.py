@@ -62,6 +62,9 @@ class Column:
     fill_blank: bool = False
     required: bool = False
     comment: str = ""
+    #: a computed column of a later feature (质保金): a workbook built before it lacks the column,
+    #: which is a 提示 (the feature is off there), not an error
+    optional: bool = False
 
     @property
     def format(self) -> str | None:
@@ -149,8 +152,8 @@ PROJECTS = Table(
            comment="合同约定的缺陷责任期，1～24个月（一般1年，最长不超过2年）；空白按设置中的默认值（24个月）"),
         _c("retention_returned", "质保金已返还日期", "date", 14,
            comment="质保金实际返还（收回）的日期；填写后状态为已返还"),
-        _c("retention_due", "质保金应返还日期", "date", 14, computed=True),
-        _c("retention_status", "质保金状态", width=14, computed=True),
+        _c("retention_due", "质保金应返还日期", "date", 14, computed=True, optional=True),
+        _c("retention_status", "质保金状态", width=14, computed=True, optional=True),
     ),
 )
 
