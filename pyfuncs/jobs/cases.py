@@ -249,7 +249,8 @@ def case_layout(cases: pd.DataFrame, retired: list[dict[str, Any]], summary: pd.
     """The 案例库 sheet. ``notes``: key → the old row (its 经验总结 is kept); ``retired``: the old
     rows of cases no longer marked; ``sheets``: the workbook's sheets (links only to those)."""
     ncol = len(COLUMNS)
-    lay = Layout(SHEET, orientation="landscape", fit_width=True, print_title_rows="5:5", freeze="D6")
+    # no repeated title rows: the summary block below the cases has headers of its own
+    lay = Layout(SHEET, orientation="landscape", fit_width=True, freeze="D6")
     for j, (_, w, _) in enumerate(COLUMNS, start=1):
         lay.widths[j] = w
     lay.put(1, 1, "回访案例库", "title")
