@@ -209,3 +209,34 @@ def test_the_same_sheet_through_excel_and_hostile_text_is_never_a_formula(demo, 
     # the hostile note is a value (text), not a formula
     hostile = [k for k, v in want.items() if v == HOSTILE]
     assert hostile and all(k not in data.formulas for k in hostile)
+
+
+def test_a_column_staff_added_is_kept_and_a_sheet_without_its_header_is_not_regenerated(demo, tmp_path):
+    p = copy(demo, tmp_path / "e.xlsm")
+    wb = openpyxl.load_workbook(p, keep_vba=True)
+    ws = wb["案例库"]
+    head = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "序号")
+    extra = len(cases.HEADERS) + 1
+    ws.cell(head, extra).value = "整改责任人"
+    ws.cell(head + 2, extra).value = "王工"
+    ref = ws.cell(head + 2, col("编号") + 1).value
+    wb.save(p)
+    with FileBook.open(p) as b:
+        res = cases.run(b, JobOptions(today=TODAY))
+        b.save()
+    assert res.summary["notes_kept"] == 1
+    ws = openpyxl.load_workbook(p)["案例库"]
+    assert ws.cell(head, extra).value == "整改责任人"
+    r = next(r for r in range(head + 1, ws.max_row + 1) if ws.cell(r, col("编号") + 1).value == ref)
+    assert ws.cell(r, extra).value == "王工"
+    # staff renamed the header: the sheet is left as it is, and the problem says why
+    wb = openpyxl.load_workbook(p, keep_vba=True)
+    wb["案例库"].cell(head, col("经验总结") + 1).value = "心得"
+    wb["案例库"].cell(head + 1, col("经验总结") + 1).value = "不能丢"
+    wb.save(p)
+    before = [[c.value for c in row] for row in openpyxl.load_workbook(p)["案例库"].iter_rows()]
+    assert cli.main(["cases", str(p), "--today", "2026-11-21"]) == 0
+    with FileBook.open(p) as b:
+        res = cases.run(b, JobOptions(today=TODAY))
+    assert res.summary.get("refused") and "表头" in res.problems[0].message
+    assert [[c.value for c in row] for row in openpyxl.load_workbook(p)["案例库"].iter_rows()] == before

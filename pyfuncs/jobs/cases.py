@@ -13,9 +13,12 @@ analysed for future projects. Staff mark a ticket or a visit finding 典型 = �
 三、按部位、原因和专业统计: part × cause × 专业 with the number of typical cases, of all repair
     tickets and their cost: what keeps failing.
 
-A rerun reads the existing 案例库 first and keeps every 经验总结, matched by the case's key:
-来源 + 编号, or 来源 + 项目编号 + 日期 + 问题描述 for a row that has no number yet. What staff
-typed stays text (a 经验总结 or 照片 starting with ``=`` is written as text, never a formula).
+A rerun reads the existing 案例库 first and keeps every 经验总结 (and every column staff added to
+the right of it, with a header), matched by the case's key: 来源 + 编号, or 来源 + 项目编号 + 日期 +
+问题描述 for a row that has no number yet. A sheet whose case header staff changed is not
+regenerated (the problem says so). What staff typed stays text (a 经验总结 or 照片 starting with
+``=`` is written as text, never a formula; a formula staff put in 经验总结 is kept as the value it
+showed).
 
 Example::
 
@@ -34,7 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -215,44 +218,68 @@ def summary_table(cases: pd.DataFrame, repairs: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---- the existing sheet: what staff wrote --------------------------------------------------------
-def read_notes(book: Book) -> dict[str, dict[str, Any]]:
-    """key → {header: cell value} of every case row on the existing 案例库 sheet that has a
-    经验总结 (from either block: the cases and the un-marked ones). {} when there is no sheet."""
+class Existing(NamedTuple):
+    """What staff wrote on the existing 案例库 sheet."""
+
+    rows: dict[str, dict[str, Any]]  # case key → {header: value} of rows with something in an own column
+    extra: list[str]                 # headers of columns staff added to the case table (kept like 经验总结)
+    readable: bool                   # False: the sheet has content but no case table header (not regenerated)
+
+
+def _filled(v: Any) -> bool:
+    return not is_blank(v) and not (isinstance(v, str) and not v.strip())
+
+
+def read_existing(book: Book) -> Existing:
+    """Every case row on the existing 案例库 sheet (both blocks: the cases and the un-marked ones)
+    with something in 经验总结 or in a column staff added to the case table, by case key."""
     if not book.has_sheet(SHEET):
-        return {}
+        return Existing({}, [], True)
     nrow, ncol = book.extent(SHEET)
     if not nrow or not ncol:
-        return {}
+        return Existing({}, [], True)
     grid = book.read(SHEET, (1, 1, nrow, ncol))
     out: dict[str, dict[str, Any]] = {}
+    extra: list[str] = []
     cols: dict[str, int] | None = None
     for row in grid:
         texts = [_txt(v) for v in row]
         if NOTES in texts and "来源" in texts:
-            cols = {h: texts.index(h) for h in HEADERS if h in texts}
+            cols = {h: j for j, h in enumerate(texts) if h and (h in HEADERS or j > texts.index(NOTES))}
+            extra += [h for h in cols if h not in HEADERS and h not in extra]
             continue
         if cols is None or texts[cols["来源"]] not in SOURCES:
             continue
         cell = {h: row[j] for h, j in cols.items()}
-        note = cell.get(NOTES)
-        if is_blank(note) or (isinstance(note, str) and not note.strip()):
+        if not any(_filled(cell.get(h)) for h in (NOTES, *extra)):
             continue
         key = case_key(texts[cols["来源"]], cell.get("编号"), cell.get("项目编号"), cell.get("日期"),
                        cell.get("问题描述"))
         out.setdefault(key, cell)
-    return out
+    readable = cols is not None or not any(_filled(v) for row in grid for v in row)
+    return Existing(out, extra, readable)
+
+
+def read_notes(book: Book) -> dict[str, dict[str, Any]]:
+    """key → {header: value} of the case rows whose 经验总结 (or an added column) is filled."""
+    return read_existing(book).rows
 
 
 # ---- the sheet -------------------------------------------------------------------------------------
 def case_layout(cases: pd.DataFrame, retired: list[dict[str, Any]], summary: pd.DataFrame,
-                notes: dict[str, dict[str, Any]], today: dt.date, sheets=()) -> Layout:
-    """The 案例库 sheet. ``notes``: key → the old row (its 经验总结 is kept); ``retired``: the old
-    rows of cases no longer marked; ``sheets``: the workbook's sheets (links only to those)."""
+                notes: dict[str, dict[str, Any]], today: dt.date, sheets=(), extra: list[str] = ()) -> Layout:
+    """The 案例库 sheet. ``notes``: key → the old row (its 经验总结 and ``extra`` columns, those
+    staff added after it, are kept); ``retired``: the old rows of cases no longer marked;
+    ``sheets``: the workbook's sheets (links only to those)."""
+    own = (NOTES, *extra)
+    headers = (*HEADERS, *extra)
     ncol = len(COLUMNS)
     # no repeated title rows: the summary block below the cases has headers of its own
     lay = Layout(SHEET, orientation="landscape", fit_width=True, freeze="D6")
     for j, (_, w, _) in enumerate(COLUMNS, start=1):
         lay.widths[j] = w
+    for j in range(len(COLUMNS) + 1, len(headers) + 1):
+        lay.widths[j] = 16
     lay.put(1, 1, "回访案例库", "title")
     lay.merge(1, 1, 1, ncol)
     lay.heights[1] = 28
@@ -277,7 +304,7 @@ def case_layout(cases: pd.DataFrame, retired: list[dict[str, Any]], summary: pd.
         r += 1
 
     section("一、典型案例")
-    header(HEADERS)
+    header(headers)
     if not len(cases):
         lay.put(r, 1, "还没有标记为典型的报修或回访问题：在报修台账或回访记录的“典型”列选“是”，再运行“案例库”。", "note")
         lay.merge(r, 1, r, ncol)
@@ -285,11 +312,12 @@ def case_layout(cases: pd.DataFrame, retired: list[dict[str, Any]], summary: pd.
     for i, c in enumerate(cases.itertuples(index=False), start=1):
         photos = list(c.photos)
         shown = "\n".join(photos)
-        note = notes.get(c.key, {}).get(NOTES)
+        old = notes.get(c.key, {})
         values = (i, c.source, c.ref or None, c.date, c.project_id or None, c.name or None, c.part or None,
                   c.discipline or None, c.cause or None, c.problem or None, c.work or None,
-                  None if pd.isna(c.cost) else float(c.cost), shown or None, None if is_blank(note) else note)
-        for j, ((_, _, style), v) in enumerate(zip(COLUMNS, values), start=1):
+                  None if pd.isna(c.cost) else float(c.cost), shown or None,
+                  *(old.get(h) if _filled(old.get(h)) else None for h in own))
+        for j, (style, v) in enumerate(zip([st for _, _, st in COLUMNS] + ["box"] * len(extra), values), start=1):
             lay.put(r, j, v, style)
         if c.source in sheets:
             lay.link(r, 2, c.source, f"A{c.row}")
@@ -301,11 +329,12 @@ def case_layout(cases: pd.DataFrame, retired: list[dict[str, Any]], summary: pd.
     r += 1
     if retired:
         section("二、已取消“典型”标记的案例（保留经验总结；清空其经验总结后下次不再列出）")
-        header(HEADERS)
+        header(headers)
+        styles = {h: st for h, _, st in COLUMNS}
         for i, old in enumerate(retired, start=1):
-            for j, (h, _, style) in enumerate(COLUMNS, start=1):
+            for j, h in enumerate(headers, start=1):
                 v = i if h == "序号" else old.get(h)
-                lay.put(r, j, None if is_blank(v) else v, "cell" if h == "来源" else style)
+                lay.put(r, j, v if _filled(v) else None, "cell" if h == "来源" else styles.get(h, "box"))
             r += 1
         r += 1
     section(("三" if retired else "二") + "、按部位、原因和专业统计（典型案例和全部报修，报修件数多的在前）")
@@ -346,14 +375,22 @@ def run(book: Book, opts: JobOptions) -> JobResult:
         for p in f.problems:  # only what concerns the cases: their rows, our columns, a missing sheet
             if p.row in marked_rows.get(p.sheet, ()) or p.column in own or p.row is None and f.sheet in SOURCES:
                 result.problems.append(p)
-    notes_before = read_notes(book)
+    existing = read_existing(book)
+    if not existing.readable:
+        result.problems.append(Problem(SHEET, None, None,
+                                       "「案例库」工作表中找不到案例表的表头（来源、经验总结），为免丢失其中员工填写的内容，"
+                                       "本次没有重新生成；请把表头改回，或把该工作表改名后再运行"))
+        result.messages.append("案例库未更新：「案例库」工作表的表头被改动，见问题清单。")
+        result.summary = {"cases": 0, "refused": True}
+        return result
+    notes_before = existing.rows
     book.progress(2, 3, "整理典型案例")
     cases = collect_cases(frames["repairs"].df, frames["visits"].df, frames["projects"].df)
     keys = set(cases["key"]) if len(cases) else set()
     retired = [old for k, old in notes_before.items() if k not in keys]
     summary = summary_table(cases, frames["repairs"].df)
     sheets = book.sheet_names()
-    lay = case_layout(cases, retired, summary, notes_before, opts.today, sheets)
+    lay = case_layout(cases, retired, summary, notes_before, opts.today, sheets, existing.extra)
     book.progress(3, 3, "写入案例库")
     after = REPORT_SHEET if REPORT_SHEET in sheets else (SOURCES[1] if SOURCES[1] in sheets else None)
     book.put_sheet(lay, after=after)
