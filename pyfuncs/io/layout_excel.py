@@ -252,7 +252,9 @@ def _link_formula(target: str, shown: Any, external: bool = False) -> str:
         return f'=HYPERLINK("{t}")'
     if isinstance(shown, (int, float)) and not isinstance(shown, bool):
         return f'=HYPERLINK("{t}",{shown})'
-    return f'=HYPERLINK("{t}","{str(shown).replace(chr(34), chr(34) * 2)}")'
+    # a line break inside the shown text (several photo paths) as CHAR(10), not a raw line feed
+    text = str(shown).replace(chr(34), chr(34) * 2).replace("\r\n", "\n").replace("\n", '"&CHAR(10)&"')
+    return f'=HYPERLINK("{t}","{text}")'
 
 
 def clear_sheet(ws) -> None:
