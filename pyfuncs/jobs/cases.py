@@ -55,8 +55,8 @@ NOTES = "经验总结"
 COLUMNS = (
     ("序号", 5, "int"), ("来源", 9, "link"), ("编号", 13, "center"), ("日期", 11, "date"),
     ("项目编号", 11, "center"), ("项目名称", 18, "cell"), ("保修部位", 12, "cell"), ("专业", 6, "center"),
-    ("原因分类", 11, "cell"), ("问题描述", 26, "cell"), ("维修内容", 26, "cell"), ("维修费用（元）", 11, "money"),
-    ("照片", 22, "cell"), (NOTES, 34, "box"),
+    ("原因分类", 11, "cell"), ("问题描述", 26, "cell"), ("维修内容", 26, "cell"), ("维修费用（元）", 12, "money"),
+    ("照片", 26, "cell"), (NOTES, 34, "box"),
 )
 HEADERS = tuple(h for h, _, _ in COLUMNS)
 SUMMARY_HEADERS = ("保修部位", "原因分类", "专业", "典型案例（个）", "全部报修（件）", "报修费用合计（元）")
@@ -347,6 +347,7 @@ def case_layout(cases: pd.DataFrame, retired: list[dict[str, Any]], summary: pd.
         for (a, b), v, st in zip(spans, values, row_styles):
             lay.put(r, a, v, st)
             lay.merge(r, a, r, b)
+        lay.heights[r] = 18
         r += 1
 
     put_row(SUMMARY_HEADERS, ["header"] * len(spans))
