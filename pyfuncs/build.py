@@ -195,7 +195,7 @@ def pages_wide(table: Table) -> int:
 
     >>> from pyfuncs.schema import TABLES
     >>> pages_wide(TABLES["projects"]), pages_wide(TABLES["repairs"])
-    (1, 2)
+    (2, 2)
     """
     total = sum(c.width for c in table.columns)
     return max(1, -(-int(total) // PRINT_WIDTH))

@@ -61,6 +61,7 @@ JOB_HELP = {
     "selftest": "自检：检查工作簿结构和计算规则",
     "todo": "本周待办：按负责人/维修人员列出近期要做的事（“待办”工作表）",
     "project": "项目档案：一个项目的全部资料，一页A4（“档案-项目编号”工作表）",
+    "cases": "案例库：把“典型”为“是”的报修和回访问题收入“案例库”工作表，按部位、原因和专业统计（保留经验总结）",
 }
 JOB_EXAMPLES = {
     "plan": ["aftercare plan 台账.xlsm --year 2027", "aftercare plan 台账.xlsm --today 2026-11-21"],
@@ -75,6 +76,7 @@ JOB_EXAMPLES = {
     "selftest": ["aftercare selftest 台账.xlsm"],
     "todo": ["aftercare todo 台账.xlsm", "aftercare todo 台账.xlsm --days 14 --person 张三"],
     "project": ["aftercare project 台账.xlsm XM2024-01", "aftercare project 台账.xlsm XM2024-01 XM2024-02"],
+    "cases": ["aftercare cases 台账.xlsm"],
 }
 
 
@@ -528,6 +530,7 @@ COMMANDS: list[Callable[[Any], None]] = [
     lambda sub: _add_job(sub, "refresh"), lambda sub: _add_job(sub, "visits"), lambda sub: _add_job(sub, "report"),
     _add_forms, _add_check, lambda sub: _add_job(sub, "selftest"), _add_todo, _add_project,
     _add_restore, _add_configure, _add_setup, _add_rollup,
+    lambda sub: _add_job(sub, "cases"),
 ]
 
 

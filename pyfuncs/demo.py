@@ -379,12 +379,75 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
     new = [v for v in visits if v["registered"] is None and v["satisfaction"] in ("很满意", "满意")]
     if new:
         new[0].update(found=None, problems="基本正常，建议雨季前疏通屋面落水口", part="屋面防水")
+    _case_and_retention_data(today, seed, projects, tickets, visits)
     return {
         "projects": pd.DataFrame(projects),
         "terms": pd.DataFrame(terms),
         "repairs": pd.DataFrame(tickets),
         "visits": pd.DataFrame(visits),
     }
+
+
+#: what was done, by part (报修台账 维修内容)
+WORK = {
+    "地基基础和主体结构": "裂缝注胶封闭，经设计单位复核结构安全", "屋面防水": "揭除破损卷材，重做附加层和防水层，闭水试验48小时无渗漏",
+    "防渗漏": "凿开地面重做防水层和闭水试验，恢复面层", "供热系统": "更换阀门，系统排气冲洗后复测室温",
+    "供冷系统": "疏通冷凝水管，更换保温", "电气管线": "更换老化线路和开关，测试绝缘电阻合格",
+    "给排水管道": "更换接头和管段，通水试验无渗漏", "设备安装": "更换损坏部件，调试运行正常",
+    "装修工程": "铲除空鼓部位重新铺贴/抹灰", "其他": "修补破损部位",
+}
+
+
+def _case_and_retention_data(today: dt.date, seed: int, projects: list[dict], tickets: list[dict],
+                             visits: list[dict]) -> None:
+    """维修内容, 典型 and 照片 on the ledgers (回访案例库) and 质保金 on 项目台账: a random stream of
+    their own, so the rest of the sample stays what it was for a seed. Among the projects with
+    retention: most returned, one claimable now, one overdue, one whose ratio (5%) breaks 第七条."""
+    from pyfuncs.core.dates import edate
+
+    rng = random.Random(seed * 31 + 14)
+    for t in tickets:
+        if t.get("done") or t.get("accepted"):
+            t["work"] = WORK.get(t.get("part") or "其他", WORK["其他"])
+        else:
+            t["work"] = None
+        t["typical"] = t["photos"] = None
+    closed = [t for t in tickets if t["work"] and t.get("ticket_id") and t.get("cause") in ("施工质量", "设计原因",
+                                                                                          "施工方采购材料")]
+    for k, t in enumerate(rng.sample(closed, min(len(closed), max(2, len(tickets) // 40)))):
+        t["typical"] = "是"
+        if k % 3 != 2:
+            t["photos"] = f"\\\\nas\\保修照片\\{t['ticket_id']}.jpg" + (
+                f"；\\\\nas\\保修照片\\{t['ticket_id']}-2.jpg" if k % 3 == 1 else "")
+    for v in visits:
+        v["typical"] = v["photos"] = None
+    found = [v for v in visits if v.get("part") and v.get("visit_id")]
+    for k, v in enumerate(found[:3]):
+        v["typical"] = "是"
+        v["photos"] = f"https://pan.example.com/aftercare/{v['visit_id']}" if k != 1 else None
+
+    for p in projects:
+        p.update(settled_price=None, retention_ratio=None, retention_amount=None, defect_start=None,
+                 defect_months=None, retention_returned=None)
+    held = [p for p in projects if rng.random() < 0.7]
+    for p in held:
+        p["settled_price"] = float(rng.randrange(300, 30000) * 10000)
+        if rng.random() < 0.15:
+            p["retention_amount"] = round(p["settled_price"] * 0.025, 2)
+        else:
+            p["retention_ratio"] = rng.choice([0.03, 0.03, 0.03, 0.025, 0.02])
+        p["defect_months"] = rng.choice([None, None, None, 12, 24])
+        due = edate(p["accepted"], p["defect_months"] or 24)
+        if due is not None and due < today - dt.timedelta(days=40):
+            p["retention_returned"] = due + dt.timedelta(days=rng.randrange(5, 35))
+    old = [p for p in held if p["retention_returned"] is not None]
+    if len(old) >= 3:
+        old[0]["retention_returned"] = None          # overdue: due long ago, never returned
+        claim = old[1]                               # claimable: the period ended ten days ago
+        claim["retention_returned"] = None
+        claim["defect_months"] = 24
+        claim["defect_start"] = edate(today - dt.timedelta(days=10), -24)
+        old[2]["retention_ratio"], old[2]["retention_amount"] = 0.05, None  # above 3%: flagged
 
 
 def fill(book, data: dict[str, pd.DataFrame]) -> dict[str, int]:
@@ -417,6 +480,7 @@ def demo_steps(today: dt.date, data: dict[str, pd.DataFrame]):
         ("登记回访", "visits", JobOptions(today=today)),
         ("刷新台账（含回访新开的报修单）", "refresh", JobOptions(today=today)),
         ("统计报表", "report", JobOptions(today=today)),
+        ("案例库", "cases", JobOptions(today=today)),
         ("打印回访单", "forms", JobOptions(today=today, year=today.year,
                                       selection=[f"plan:{today.year}:4", f"plan:{today.year}:5",
                                                  *[f"repair:{t}" for t in tickets]])),

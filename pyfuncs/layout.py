@@ -22,6 +22,7 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -38,6 +39,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "int": {"border": True, "align": "center", "format": "0"},
     "num1": {"border": True, "align": "center", "format": "0.0"},
     "pct": {"border": True, "align": "center", "format": "0.0%"},
+    "money": {"border": True, "align": "right", "format": "#,##0.00"},
     "changed": {"border": True, "wrap": True, "fill": "FCE4D6"},
     "changed_date": {"border": True, "align": "center", "format": "yyyy-mm-dd", "fill": "FCE4D6"},
     "subtotal": {"bold": True, "fill": "F2F2F2", "border": True},
@@ -125,6 +127,8 @@ class Layout:
     outline: dict[int, int] = field(default_factory=dict)  # row → outline level
     charts: list[ChartSpec] = field(default_factory=list)
     links: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → "'报修台账'!A7"
+    #: external hyperlinks: (row, col) → a web address or file path (see :func:`link_target`)
+    urls: dict[tuple[int, int], str] = field(default_factory=dict)
     validations: list[Validation] = field(default_factory=list)
     cond_fills: list[CondFill] = field(default_factory=list)
     print_area: str | None = None
@@ -140,6 +144,14 @@ class Layout:
         """Make (row, col) an internal hyperlink to ``cell`` on ``sheet``."""
         self.links[(row, col)] = "'" + sheet.replace("'", "''") + "'!" + cell
 
+    def url(self, row: int, col: int, target: str) -> bool:
+        """Make (row, col) a hyperlink to a web address or file path, if ``target`` is one
+        (:func:`link_target`); returns whether it did. The cell's value stays what was put."""
+        t = link_target(target)
+        if t is not None:
+            self.urls[(row, col)] = t
+        return t is not None
+
     def merge(self, r1: int, c1: int, r2: int, c2: int) -> None:
         if (r1, c1) != (r2, c2):
             self.merges.append((r1, c1, r2, c2))
@@ -151,6 +163,32 @@ class Layout:
     @property
     def max_col(self) -> int:
         return max((c for _, c in self.cells), default=0)
+
+
+#: what a photo link may be: a web address, a file:// address, a Windows path (D:\…, \\server\…)
+#: or a relative path (照片\a.jpg); never a formula or another scheme (javascript:, cmd|…)
+_URL = re.compile(r"^(?:https?://[^\s\"<>]+|file:///?[^\"<>|]+|[A-Za-z]:[\\/][^\"<>|:*?]*|\\\\[^\\/\"<>|:*?]+[\\/][^\"<>|:*?]*"
+                  r"|[^=+\-@\s\"<>|:*?][^\"<>|:*?]*)$")
+#: Excel's HYPERLINK takes an address of at most 255 characters
+MAX_LINK = 255
+
+
+def link_target(text) -> str | None:
+    r"""The address a staff-typed photo cell may link to, or None (then the cell stays plain text).
+
+    >>> link_target(" https://pan.example.com/s/1a2b "), link_target(r"\\nas\照片\BX2026-0001.jpg")
+    ('https://pan.example.com/s/1a2b', '\\\\nas\\照片\\BX2026-0001.jpg')
+    >>> link_target(r"D:\照片\a.jpg"), link_target("照片/a.jpg")
+    ('D:\\照片\\a.jpg', '照片/a.jpg')
+    >>> [link_target(t) for t in ('=HYPERLINK("http://evil.example","点我")', "javascript:alert(1)", "cmd|' /C calc'!A0", "")]
+    [None, None, None, None]
+    """
+    if not isinstance(text, str):
+        return None
+    t = text.strip()
+    if not t or len(t) > MAX_LINK or "\n" in t or not _URL.match(t):
+        return None
+    return t
 
 
 @lru_cache(maxsize=65536)  # a plan repeats the same names, kinds and parts thousands of times

@@ -267,6 +267,11 @@ def check():
     return run("check", sheet=True)
 
 
+def cases():
+    """案例库."""
+    return run("cases")
+
+
 def selftest():
     """自检."""
     import xlwings as xw

@@ -77,6 +77,9 @@ class Column:
     #: a dropdown from a list in the workbook: the defined name of :data:`LIST_NAMES` (Excel's data
     #: validation cannot name a table column itself, a defined name can)
     list_source: str | None = None
+    #: a computed column of a later feature (质保金): a workbook built before it lacks the column,
+    #: which is a 提示 (the feature is off there), not an error
+    optional: bool = False
 
     @property
     def format(self) -> str | None:
@@ -150,6 +153,22 @@ PROJECTS = Table(
         _c("dispatch_days", "约定到场天数", "int", 12,
            comment="合同约定接到报修后几天内到场（一般报修）；空白按设置中的报修到场天数"),
         _c("note", "备注", width=24),
+        # 质保金 (建质〔2017〕138号; docs/rules-retention.md): staff's contract facts, then what refresh computes
+        _c("settled_price", "结算价款", "number", 14,
+           comment="工程价款结算总额（元），未结算的先填合同价款；质保金金额按它和质保金比例计算"),
+        _c("retention_ratio", "质保金比例", "number", 10, number_format="0.0%",
+           comment="预留的质保金占结算价款的比例，如 3%；不得高于3%（建质〔2017〕138号第七条）。"
+                   "填了质保金金额的可不填"),
+        _c("retention_amount", "质保金金额", "number", 14,
+           comment="预留的质保金（元）；空白时按结算价款×质保金比例计算"),
+        _c("defect_start", "缺陷责任期起算日", "date", 14,
+           comment="空白按竣工验收日期（建质〔2017〕138号第八条：缺陷责任期从工程通过竣工验收之日起计）"),
+        _c("defect_months", "缺陷责任期（月）", "int", 12,
+           comment="合同约定的缺陷责任期，1～24个月（一般1年，最长不超过2年）；空白按设置中的默认值（24个月）"),
+        _c("retention_returned", "质保金已返还日期", "date", 14,
+           comment="质保金实际返还（收回）的日期；填写后状态为已返还"),
+        _c("retention_due", "质保金应返还日期", "date", 14, computed=True, optional=True),
+        _c("retention_status", "质保金状态", width=14, computed=True, optional=True),
     ),
 )
 
@@ -202,6 +221,13 @@ REPAIRS = Table(
         _c("note", "备注", width=24),
         _c("flags", "提醒", width=30, computed=True),
         _c("visit_ref", "来源回访", width=16, computed=True),
+        # 回访案例库 (the cases job): what was done, whether it is a typical case, photos
+        _c("work", "维修内容", width=24, comment="实际采取的维修措施和结果，收入案例库"),
+        _c("typical", "典型", "choice", 6, choices=YES_NO,
+           comment="是：收入回访案例库（“案例库”按钮或 aftercare cases 生成「案例库」工作表）"),
+        _c("photos", "照片", width=16,
+           comment="照片的路径或网址，如 \\\\服务器\\照片\\BX2026-0001.jpg 或 https://…；多个用换行或分号分隔，"
+                   "案例库中第一个可点击打开"),
     ),
 )
 
@@ -230,6 +256,10 @@ VISITS = Table(
         _c("note", "备注", width=24),
         _c("visit_id", "回访编号", width=14, computed=True),
         _c("registered", "登记状态", width=16, computed=True),
+        # 回访案例库: a typical finding and its photos
+        _c("typical", "典型", "choice", 8, choices=YES_NO,
+           comment="是：本次回访发现的问题收入回访案例库"),
+        _c("photos", "照片", width=24, comment="照片的路径或网址；多个用换行或分号分隔"),
     ),
 )
 

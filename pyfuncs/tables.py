@@ -160,6 +160,8 @@ def _match_headers(table: Table, headers: list[Any], left: int, header_row: int,
         hint = f"；「{guess[0]}」列是否就是它（被改名了）？请把表头改回「{c.header}」" if guess else ""
         if c.required:
             msg, level = f"缺少必需的列「{c.header}」{hint}", ERROR
+        elif (c.computed or c.fill_blank) and c.optional:
+            msg, level = f"缺少「{c.header}」列，该列不计算（需要时在表头添加此列）{hint}", HINT
         elif c.computed or c.fill_blank:
             msg, level = f"缺少「{c.header}」列，计算结果无法写入{hint}", ERROR
         else:

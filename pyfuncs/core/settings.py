@@ -153,6 +153,8 @@ class Settings:
     ticket_prefix: str = "BX"
     company: str = "××建设集团有限公司"
     open_summary: bool = False
+    defect_months: int = 24
+    retention_grace_days: int = 28
     scores: tuple[int, ...] = (100, 85, 70, 50, 20)
     seasons: dict[str, Season] = field(default_factory=lambda: dict(DEFAULT_SEASONS))
 
@@ -402,6 +404,13 @@ def _prefix(raw: Any) -> str:
     return s
 
 
+def _defect_months(raw: Any) -> int:
+    v = _int(raw)
+    if not 1 <= v <= 24:
+        raise ValueError("缺陷责任期应为1到24个月")
+    return v
+
+
 class SettingRow(NamedTuple):
     attr: str
     label: str
@@ -437,6 +446,11 @@ SETTING_ROWS: tuple[SettingRow, ...] = (
     SettingRow("company", "公司名称", _company, str, "打印的回访单、维修单、保修期满通知书抬头上的公司名称"),
     SettingRow("open_summary", "打开时显示待办摘要", _bool, lambda v: "是" if v else "否",
                "是：打开工作簿时在 Excel 状态栏显示待办事项的数量（需要启动 Python，打开后稍等几秒）；否：不显示"),
+    SettingRow("defect_months", "默认缺陷责任期月数", _defect_months, str,
+               "项目未填缺陷责任期时按此计算质保金应返还日期；1～24个月（建质〔2017〕138号第二条：一般为1年，最长不超过2年）"),
+    SettingRow("retention_grace_days", "质保金返还期限天数", _int, str,
+               "缺陷责任期满后多少天仍未返还质保金即为“逾期未返还”（第十一条：发包人接到返还申请后14天内核实，"
+               "核实后14天内返还，共28天）"),
 )
 
 

@@ -243,14 +243,18 @@ def paint_formats(ws, lay: Layout) -> None:
 
 
 # ---- the sheet ----------------------------------------------------------------------------------
-def _link_formula(target: str, shown: Any) -> str:
-    """An internal link as a HYPERLINK formula: '=HYPERLINK("#\'报修台账\'!A7","报修台账")'."""
-    t = ("#" + target).replace('"', '""')
+def _link_formula(target: str, shown: Any, external: bool = False) -> str:
+    """An internal link as a HYPERLINK formula: '=HYPERLINK("#\'报修台账\'!A7","报修台账")';
+    ``external``: ``target`` is a web address or file path (no ``#``). Both are string literals
+    in the formula, quotes doubled: staff's text never becomes part of the formula's code."""
+    t = (target if external else "#" + target).replace('"', '""')
     if shown is None or shown == "":
         return f'=HYPERLINK("{t}")'
     if isinstance(shown, (int, float)) and not isinstance(shown, bool):
         return f'=HYPERLINK("{t}",{shown})'
-    return f'=HYPERLINK("{t}","{str(shown).replace(chr(34), chr(34) * 2)}")'
+    # a line break inside the shown text (several photo paths) as CHAR(10), not a raw line feed
+    text = str(shown).replace(chr(34), chr(34) * 2).replace("\r\n", "\n").replace("\n", '"&CHAR(10)&"')
+    return f'=HYPERLINK("{t}","{text}")'
 
 
 def clear_sheet(ws) -> None:
@@ -310,7 +314,11 @@ def render(ws, lay: Layout, app=None) -> None:
         grid: list[list[Any]] = [[""] * nc for _ in range(nr)]
         for (r, c), (v, _st) in lay.cells.items():
             target = lay.links.get((r, c))
-            grid[r - 1][c - 1] = _link_formula(target, v) if target else excel_value(v)
+            url = lay.urls.get((r, c)) if target is None else None
+            if url and isinstance(v, str) and len(v) > 255:  # HYPERLINK's text argument: ≤ 255
+                url = None
+            grid[r - 1][c - 1] = (_link_formula(target, v) if target else
+                                  _link_formula(url, v, external=True) if url else excel_value(v))
         ws.Range(address((1, 1, nr, nc))).Value = grid
     paint_formats(ws, lay)
     if lay.merges:

@@ -114,6 +114,8 @@ def render(ws, lay: Layout) -> None:
         ws.auto_filter.ref = lay.autofilter
     for (r, c), target in lay.links.items():
         ws.cell(row=r, column=c).hyperlink = Hyperlink(ref=f"{get_column_letter(c)}{r}", location=target)
+    for (r, c), target in lay.urls.items():  # a web address or file path: an external relationship
+        ws.cell(row=r, column=c).hyperlink = Hyperlink(ref=f"{get_column_letter(c)}{r}", target=target)
     for v in lay.validations:
         if v.kind == "date":
             from pyfuncs.schema import DATE_VALID

@@ -45,6 +45,7 @@ RIBBON_JOBS = {
     "自检": "selftest",
     "本周待办": "todo",
     "项目档案": "project",
+    "案例库": "cases",
 }
 
 #: ribbon buttons that are not a job on an open Book: label → command (= CLI command = pyfuncs.macros

@@ -148,3 +148,43 @@ def raw_bad_values(frame, key: str) -> dict[str, Any]:
             if pid and pid not in out:
                 out[pid] = frame.raw.at[row, key]
     return out
+
+
+#: 项目台账 columns the retention (质保金) rules read
+RETENTION_INPUTS = ("settled_price", "retention_ratio", "retention_amount", "defect_start", "defect_months",
+                    "retention_returned", "accepted")
+
+
+def compute_retention(frame, settings, today: dt.date):
+    """质保金应返还日期 and 质保金状态 for every row of the 项目台账 ``frame`` (the core's
+    :func:`pyfuncs.core.retention.assess`), and the located problems (sheet, Excel row, column).
+
+    A row where the reader could not take one of the cells the rules read (a price that is not a
+    number, an unreadable date) gets no date and the status 「数据有误：…」; its problem is the
+    reader's (listed once). Returns (DataFrame of ``retention_due``/``retention_status`` indexed by
+    Excel row, [Problem])."""
+    import numpy as np
+
+    from pyfuncs.core.retention import assess
+    from pyfuncs.problem import Problem
+
+    df = frame.df
+    r = assess(df["settled_price"], df["retention_ratio"], df["retention_amount"], df["defect_start"],
+               df["accepted"], df["defect_months"], df["retention_returned"], today,
+               default_months=settings.defect_months, grace_days=settings.retention_grace_days)
+    rows = df.index.to_numpy()
+    due = r.due.copy()
+    status = r.status.copy()
+    unread = np.zeros(len(df), dtype=bool)
+    for i, row in enumerate(rows):
+        bad = frame.bad.get(int(row), {})
+        keys = [k for k in RETENTION_INPUTS if k in bad and (k != "accepted" or is_blank(frame.raw.at[row, "defect_start"]))]
+        held = not (is_blank(df.at[row, "retention_ratio"]) and is_blank(df.at[row, "retention_amount"]))
+        if keys and (held or any(k in ("retention_ratio", "retention_amount") for k in keys)):
+            unread[i] = True
+            due[i] = np.datetime64("NaT", "D")
+            status[i] = "数据有误：" + "；".join(bad[k] for k in keys)
+    problems = [Problem(frame.sheet, int(rows[i]), frame.header(key), msg, level)
+                for i, key, msg, level in r.findings if not unread[i]]
+    out = pd.DataFrame({"retention_due": due.astype("datetime64[s]"), "retention_status": status}, index=df.index)
+    return out, problems

@@ -327,6 +327,14 @@ def check_plan_states(d: Data) -> list[Problem]:
                 out.append(Problem(name, int(r), t.column("actual").header,
                                    f"「{str(v).strip()}」不是有效的日期，请写成 2026-03-05 这样的日期", ERROR))
     return out
+def check_retention(d: Data) -> list[Problem]:
+    """质保金 on 项目台账 (建质〔2017〕138号): a ratio above 3% (第七条), a defect-liability period
+    outside 1–24 months (第二条), no start date, amount and ratio that disagree — the same
+    problems 刷新台账 reports (:func:`pyfuncs.jobs._common.compute_retention`)."""
+    from pyfuncs.jobs._common import compute_retention
+
+    _, problems = compute_retention(d.frames["projects"], d.settings, d.today)
+    return problems
 
 
 CHECKS: tuple[Callable[[Data], list[Problem]], ...] = (
@@ -343,6 +351,7 @@ CHECKS: tuple[Callable[[Data], list[Problem]], ...] = (
     check_signoff,
     check_visits,
     check_plan_states,
+    check_retention,
 )
 
 

@@ -1,6 +1,8 @@
 """刷新台账 (``refresh``): recompute the computed columns of 保修条款 and 报修台账.
 
 保修条款: 到期日期, 保修状态, 提示 (notes such as "约定保修期短于法定最低期限").
+项目台账: 质保金应返还日期 and 质保金状态 (:func:`pyfuncs.jobs._common.compute_retention`,
+docs/rules-retention.md).
 报修台账: 报修单号 (only where blank: prefix + year + running number, never reusing a number),
 专业 (only where blank, from 保修部位), 应到场日期 (the project's 约定到场天数 for 一般 tickets,
 else the setting), 是否在保 (是/否), 费用承担 (docs/rules-ledger.md §3), 超期天数 (the core's one
@@ -467,6 +469,14 @@ def run(book: Book, opts: JobOptions) -> JobResult:
     result.problems += rp
     book.progress(5, 5, "写入报修台账")
     r_written = write_columns(book, rep, r_out) if rep.cols else 0
+    # 质保金 (建质〔2017〕138号): 应返还日期 and 状态 on 项目台账 (pyfuncs.core.retention)
+    from pyfuncs.jobs._common import compute_retention
+
+    q_out, qp = compute_retention(projects, settings, today)
+    result.problems += qp
+    r_written += write_columns(book, projects, q_out) if projects.cols else 0
+    retention = pd.Series(q_out["retention_status"]).value_counts().to_dict() if len(q_out) else {}
+    stats["retention"] = {str(k): int(v) for k, v in retention.items() if k and not str(k).startswith("数据有误")}
     book.set_status(None)
 
     status_counts = pd.Series(t_out["status"]).value_counts().to_dict() if len(t_out) else {}
@@ -484,6 +494,9 @@ def run(book: Book, opts: JobOptions) -> JobResult:
         f"报修 {s['tickets']} 件，新编单号 {s['new_ticket_ids']} 个；未结 {s['open']} 件，其中超期 {s['open_overdue']} 件；"
         f"超期（含已结）{s['overdue']} 件；长期未结 {s['long_open']} 件，重复缺陷 {s['repeat_defects']} 件，"
         f"完成后未签认 {s['unsigned']} 件。")
+    if s["retention"].get("可申请返还") or s["retention"].get("逾期未返还"):
+        result.messages.append(f"质保金：可申请返还 {s['retention'].get('可申请返还', 0)} 个项目，"
+                               f"逾期未返还 {s['retention'].get('逾期未返还', 0)} 个项目。")
     if s["errors"]:
         result.messages.append(f"有 {s['errors']} 处数据错误，相应行未计算，详见问题清单。")
     return result

@@ -71,6 +71,7 @@ class Report:
     by_repairer: pd.DataFrame = None       # 维修人员, count, mean, median, overdue
     sat_year: pd.DataFrame = None          # year, rated, good, rate, mean score
     sat_project: pd.DataFrame = None       # project_id, name, year, rated, rate, mean
+    retention: pd.DataFrame = None         # 质保金 to claim back: pyfuncs.core.retention.claimable
 
 
 def _d64(s) -> np.ndarray:
@@ -239,6 +240,10 @@ def compute(projects: pd.DataFrame, terms: pd.DataFrame, repairs: pd.DataFrame, 
         ("平均到场天数（报修日期→到场）", rep.response.iloc[-1]["mean"]),
         (F_SATISFACTION, float(v["good"].mean()) if rated else None),
     ]
+    from pyfuncs.core.retention import claimable
+
+    rep.retention = claimable(projects, today, default_months=settings.defect_months,
+                              grace_days=settings.retention_grace_days)
     return rep
 
 
@@ -387,6 +392,23 @@ def report_layout(rep: Report) -> Layout:
     else:
         lay.put(r, 1, "没有已评价的回访记录。", "note")
         r += 1
+    r += 1
+    section("九、可申请返还的质保金（缺陷责任期已满，建质〔2017〕138号第十条、第十一条）")
+    claims = rep.retention if rep.retention is not None else pd.DataFrame()
+    if len(claims):
+        table(["项目编号", "项目名称", "质保金金额（元）", "应返还日期", "状态", "已过天数"],
+              [(c.project_id, c.name, None if np.isnan(c.amount) else float(c.amount), _d(c.due), c.status,
+                int(c.days_past_due)) for c in claims.itertuples()],
+              ["center", "cell", "money", "date", "center", "int"])
+        known = claims["amount"].dropna()
+        lay.put(r, 1, f"合计 {len(claims)} 个项目，金额 {known.sum():,.2f} 元"
+                      + (f"（另有 {len(claims) - len(known)} 个项目未填金额）" if len(known) < len(claims) else "")
+                      + "；逾期未返还：应返还日期后超过设置中“质保金返还期限天数”仍未返还。", "note")
+        lay.merge(r, 1, r, ncol)
+        r += 1
+    else:
+        lay.put(r, 1, "没有可申请返还的质保金。", "note")
+        r += 1
     from pyfuncs.io.book import col_letter
 
     lay.print_area = f"A1:{col_letter(max(ncol, lay.max_col))}{r}"
@@ -445,6 +467,7 @@ def run(book, opts: JobOptions) -> JobResult:
         "open_repairs": fig[F_OPEN], "open_overdue": fig[F_OPEN_LATE], "overdue_all": fig[F_LATE_ALL],
         "satisfaction_rate": fig[F_SATISFACTION],
         "charts": len(lay.charts),
+        "retention_claimable": int(len(rep.retention)),
     }
     result.messages.append(f"统计表已更新（统计日期 {opts.today.isoformat()}）：未结报修 {fig[F_OPEN]} 件，"
                            f"其中超期 {fig[F_OPEN_LATE]} 件；超期（含已结）{fig[F_LATE_ALL]} 件；"

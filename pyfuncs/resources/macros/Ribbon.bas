@@ -77,6 +77,10 @@ Public Function AcOpenSummaryOn() As Boolean
 Done:
 End Function
 
+Public Sub OnCases(control As IRibbonControl)
+    RunPython "import pyfuncs.macros as m; m.cases()"
+End Sub
+
 ' Not a button: the xlwings VBA version of this workbook, read by the self-test
 ' (pyfuncs.selftest) through xlwings' Book.macro to compare it with the Python package.
 Public Function AftercareXlwingsVersion() As String
