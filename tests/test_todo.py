@@ -558,3 +558,33 @@ def test_both_sheets_print_on_a4_as_laid_out(ledger, tmp_path):
             assert word in text, (sheet, word)
         # fit to width: the columns are not split over extra pages, so the small ledger stays on a few pages
         assert text.count("\f") <= 3, sheet
+
+
+def test_retention_that_can_be_claimed_back_is_on_the_list(tmp_path):
+    """质保金 (建质〔2017〕138号): a period ended within the 返还期限 is 可申请返还, one ended longer
+    ago and not returned is 逾期未返还; returned and not-yet-due retention is not listed. Each line
+    links to the project's row on 项目台账, under the project's 回访负责人 (else 项目经理)."""
+    from pyfuncs.schema import TABLES
+    from pyfuncs.tables import append_rows, read_table
+
+    money = {"P001": dict(settled_price=10_000_000, retention_ratio=0.03),             # due 2026-06-30: overdue
+             "P002": dict(settled_price=2_000_000, retention_amount=60_000, defect_months=12),  # 2026-03-15
+             "P003": dict(settled_price=1_000_000, retention_ratio=0.03, defect_start=D(2024, 11, 10)),  # 11-10
+             "P004": dict(settled_price=1_000_000, retention_ratio=0.03, defect_months=12,
+                          retention_returned=D(2026, 1, 5)),                           # returned
+             "P005": dict(settled_price=1_000_000, retention_ratio=0.03)}              # due 2026-12-10
+    p = tmp_path / "r.xlsm"
+    blank_book(p)
+    with FileBook.open(p) as book:
+        append_rows(book, read_table(book, TABLES["projects"]), [dict(x, **money[x["project_id"]]) for x in PROJECTS])
+        book.save()
+    run(p, todo)
+    lines = [ln for ln in todo_lines(p) if ln["kind"] == "质保金返还"]
+    assert {ln["pid"]: ln["what"].split("\n")[0] for ln in lines} == {
+        "P001": "质保金 300,000 元逾期未返还", "P002": "质保金 60,000 元逾期未返还", "P003": "质保金 30,000 元可申请返还"}
+    ws = openpyxl.load_workbook(p)[TABLES["projects"].sheet]
+    for ln in lines:
+        sheet, cell = ln["link"].rsplit("!", 1)
+        assert sheet.strip("'") == TABLES["projects"].sheet
+        assert ws[cell.replace("$", "")].row and ws.cell(ws[cell.replace("$", "")].row, 1).value == ln["pid"]
+    assert {ln["pid"]: ln["group"].split("（")[0] for ln in lines} == {"P001": "李回访", "P002": "赵工", "P003": "孙回访"}

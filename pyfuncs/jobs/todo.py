@@ -74,6 +74,7 @@ KINDS: dict[str, int] = {
     "期满通知书": 60,
     "待签认": 70,
     "长期未结": 80,
+    "质保金返还": 90,
 }
 #: an item: topic, person, project, what (text), date (the day it is due / was due), the row it is
 #: about (sheet, Excel row: the line links there), note (anything else), and ``key``: lines of the
@@ -337,12 +338,37 @@ def todo_items_notices(d: TodoData) -> pd.DataFrame:
     return items_frame(rows)
 
 
-#: the topics, in the order they are asked (the lead adds 质保金 here: ``todo_items_retention``)
+def todo_items_retention(d: TodoData) -> pd.DataFrame:
+    """质保金返还: retention whose defect-liability period has ended and that is not yet returned
+    (可申请返还, and 逾期未返还 past the 设置 返还期限), from :func:`pyfuncs.core.retention.claimable`,
+    the rule 刷新台账 and 统计 use; the line links to the project's row on 项目台账."""
+    from pyfuncs.core.retention import OVERDUE, claimable
+
+    c = claimable(d.projects, d.today, default_months=getattr(d.settings, "defect_months", 24),
+                  grace_days=getattr(d.settings, "retention_grace_days", 28))
+    if not len(c):
+        return items_frame([])
+    first_row: dict[str, int] = {}
+    for r, pid in d.projects["project_id"].items():
+        first_row.setdefault(cell_text(pid), int(r))
+    pids = [cell_text(p) for p in c["project_id"]]
+    what = [("质保金" + (f" {a:,.0f} 元" if a == a else "") + ("逾期未返还" if st == OVERDUE else "可申请返还"))
+            for a, st in zip(c["amount"], c["status"])]
+    notes = [f"缺陷责任期满已 {n} 天" + ("，已过返还期限" if st == OVERDUE else "，可向发包人申请返还")
+             for n, st in zip(c["days_past_due"], c["status"])]
+    return items_frame(pd.DataFrame({
+        "kind": "质保金返还", "person": d.owner(pids), "project_id": pids, "what": what,
+        "date": _dates(c["due"].to_numpy(dtype="datetime64[D]")), "sheet": TABLES["projects"].sheet,
+        "row": [first_row.get(p) for p in pids], "note": notes, "key": [f"retention:{p}" for p in pids]}))
+
+
+#: the topics, in the order they are asked
 ITEM_SOURCES: list[Callable[[TodoData], pd.DataFrame]] = [
     todo_items_tickets,
     todo_items_plan,
     todo_items_expiry,
     todo_items_notices,
+    todo_items_retention,
 ]
 
 
