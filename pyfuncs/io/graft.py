@@ -335,10 +335,16 @@ def _content_types(xml: bytes) -> tuple[dict[str, str], dict[str, str]]:
     return defaults, overrides
 
 
+def _ext(part: str) -> str:
+    """The extension a Default content type matches (``_rels/.rels`` → ``rels``)."""
+    base = posixpath.basename(part)
+    return base.rsplit(".", 1)[1].lower() if "." in base else ""
+
+
 def _type_of(part: str, defaults: dict[str, str], overrides: dict[str, str]) -> str | None:
     if part in overrides:
         return overrides[part]
-    return defaults.get(posixpath.splitext(part)[1].lstrip(".").lower())
+    return defaults.get(_ext(part))
 
 
 def _fix_content_types(xml: bytes, remove: Iterable[str], add: dict[str, str]) -> bytes:
@@ -355,7 +361,7 @@ def _fix_content_types(xml: bytes, remove: Iterable[str], add: dict[str, str]) -
             continue
         if part in overrides:
             xml = re.sub(rb'<Override(?=[\s/>])[^>]*PartName="/%s"[^>]*/>' % re.escape(part.encode()), b"", xml)
-        elif part not in overrides and defaults.get(posixpath.splitext(part)[1].lstrip(".").lower()) == ctype:
+        elif part not in overrides and defaults.get(_ext(part)) == ctype:
             continue
         new.append(b'<Override PartName="/%s" ContentType="%s"/>'
                    % (escape(part, quote=True).encode(), escape(ctype, quote=True).encode()))
