@@ -22,6 +22,7 @@ from pyfuncs.io.book import Formula
 from pyfuncs.io.graft import (_content_types, _elements, _ext, _rels, _rels_name, _resolve, graft_layout, graft_sheet,
                               remove_sheet)
 from pyfuncs.io.styles import _canon, _find_list
+from pyfuncs.io.vbaproject import project_problems, sheet_document_modules
 from pyfuncs.layout import CondFill, Layout, Validation
 
 TODAY = dt.date(2026, 11, 2)
@@ -240,7 +241,11 @@ def test_plan_sheet_grafted_after_its_neighbour(book, layouts, tmp_path):
     new_part = next(k for k in changes if k.startswith("xl/worksheets/sheet") and k not in parts)
     # only what a new sheet needs changes; every other member is byte-identical
     assert set(changes) == {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
-                            "xl/styles.xml", new_part}
+                            "xl/styles.xml", new_part, "xl/vbaProject.bin"}
+    # the new sheet's document module, as Excel adds one with the sheet
+    modules = sheet_document_modules(changes["xl/vbaProject.bin"])
+    assert set(modules) == set(sheet_document_modules(parts["xl/vbaProject.bin"])) | {"Sheet9"}
+    assert project_problems(changes["xl/vbaProject.bin"]) == []
     out = apply(parts, changes)
     assert package_problems(out) == []
     path = zip_with_changes(book, changes, tmp_path / "plan.xlsm")
@@ -320,6 +325,7 @@ def test_graft_replace_remove_keep_everything_else(book, layouts, tmp_path):
     assert list(sheet_parts(out)).count(_form(layouts).name) == 1
     codes = re.findall(rb'codeName="([^"]*)"', b"".join(out[p] for p in sheet_parts(out).values()))
     assert len(codes) == len(sheet_parts(out)) == len(set(codes))
+    assert set(sheet_document_modules(out["xl/vbaProject.bin"])) == {c.decode() for c in codes}
     full = out
     # the other sheets' cells show exactly the styles they had
     for name, part in sheet_parts(parts).items():
@@ -340,10 +346,14 @@ def test_graft_replace_remove_keep_everything_else(book, layouts, tmp_path):
     out = apply(out, ch)
     assert package_problems(out) == []
     assert not any(p.startswith(("xl/charts/", "xl/drawings/drawing")) for p in out)
+    # the removed sheets' empty document modules went with them
+    assert set(sheet_document_modules(out["xl/vbaProject.bin"])) == \
+        {c.decode() for c in re.findall(rb'codeName="([^"]*)"', b"".join(out[p] for p in sheet_parts(out).values()))}
+    assert project_problems(out["xl/vbaProject.bin"]) == []
     # the workbook's own tables, comments and sheets are all still there, byte for byte
     for p, data in parts.items():
         if p not in ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml",
-                     sheet_parts(parts)["统计"]):
+                     "xl/vbaProject.bin", sheet_parts(parts)["统计"]):
             assert out.get(p) == data, p
     assert remove_sheet(out, "没有这张表") == {}
     path = write(full, tmp_path / "full.xlsm")

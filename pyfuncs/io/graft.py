@@ -14,7 +14,8 @@ workbook of one sheet, then grafts that sheet into the target package (zip membe
   defined names with its ``localSheetId`` — every other sheet-local name keeps pointing at its own
   sheet (their ``localSheetId`` shift with the insertion), and so do ``activeTab``/``firstSheet``;
 - a new sheet gets a ``codeName`` as Excel gives every sheet (``Sheet<n>``, unused by any sheet,
-  the workbook or a VBA module).
+  the workbook or a VBA module) and, in a workbook with macros, its empty document module in
+  ``xl/vbaProject.bin`` (:mod:`pyfuncs.io.vbaproject`); a removed sheet's empty module goes with it.
 
 Replacing a sheet of the same name keeps its position, part name, sheetId, r:id and codeName and
 swaps only its own parts: its old drawing, charts, tables and comments are deleted (parts another
@@ -529,6 +530,7 @@ def graft_sheet(parts: Mapping[str, bytes], scratch: Mapping[str, bytes], *,
         from pyfuncs.io.vbaproject import new_code_names
 
         code = new_code_names(_code_names(pkg, wb_xml, sheets, part), 1)[0]
+    _with_document_module(pkg, code)
 
     # the scratch sheet's own parts get names unused in the target
     s_part = s_sheet.part
@@ -606,6 +608,7 @@ def remove_sheet(parts: Mapping[str, bytes], name: str) -> dict[str, bytes | Non
     if len(sheets) == 1:
         raise ValueError(f"不能删除工作表「{name}」：它是工作簿中唯一的工作表")
     sheet = sheets[index]
+    _without_document_module(pkg, _sheet_code_name(pkg.get(sheet.part)))
     own = _own_parts(pkg, wb_part, sheet.part) | {sheet.part}
     pkg.delete_parts(own)
     _drop_calc_chain(pkg, wb_part)
@@ -638,6 +641,34 @@ def _own_parts(pkg: _Package, wb_part: str, sheet_part: str) -> set[str]:
         return set()
     others = pkg.reachable(_root_parts(pkg), skip=(wb_part, sheet_part))
     return mine - others
+
+
+def _with_document_module(pkg: _Package, code: str) -> None:
+    """The sheet's document module in the VBA project, as Excel makes one with a new sheet."""
+    if VBA_PART not in pkg:
+        return
+    from pyfuncs.io.vbaproject import sheet_document_modules, with_document_modules
+
+    try:
+        bin_ = pkg.get(VBA_PART)
+        if code.casefold() not in {m.casefold() for m in sheet_document_modules(bin_)}:
+            pkg.set(VBA_PART, with_document_modules(bin_, [code]))
+    except Exception:  # noqa: BLE001 - a project we cannot read: left as it is; Excel adds the module on load
+        return
+
+
+def _without_document_module(pkg: _Package, code: str | None) -> None:
+    """A removed sheet's document module goes with it when it holds no code (a user's macro stays)."""
+    if not code or VBA_PART not in pkg:
+        return
+    from pyfuncs.io.vbaproject import sheet_document_modules, without_document_modules
+
+    try:
+        bin_ = pkg.get(VBA_PART)
+        if code.casefold() in {m.casefold() for m in sheet_document_modules(bin_)}:
+            pkg.set(VBA_PART, without_document_modules(bin_, [code]))
+    except Exception:  # noqa: BLE001 - a module with code in it, or an unreadable project: kept
+        return
 
 
 def _drop_calc_chain(pkg: _Package, wb_part: str) -> None:
