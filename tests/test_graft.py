@@ -474,7 +474,7 @@ def test_tables_and_comments_get_names_and_ids_of_their_own(book, tmp_path):
 def test_calc_chain_goes_when_a_sheet_is_replaced(book, layouts):
     parts = read_parts(book)
     parts["xl/calcChain.xml"] = (b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                                 b'<c r="A1" i="7"/></calcChain>')
+                                 b'<c r="A1" i="7"/><c r="B1"/></calcChain>')
     parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
         b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
         b'2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>')
@@ -501,3 +501,71 @@ def test_active_tab_and_local_names_follow_their_sheets(book, layouts):
     assert local_names(parts) <= local_names(out)
     out = apply(out, remove_sheet(out, "检查结果"))
     assert out["xl/workbook.xml"] == parts["xl/workbook.xml"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Workbooks written by Excel (tests/data/excel, from XlsxWriter's comparison files)
+# --------------------------------------------------------------------------------------------------
+
+EXCEL = Path(__file__).parent / "data" / "excel"
+EXCEL_FILES = sorted(p.name for p in EXCEL.glob("*.xls[xm]"))
+
+
+@pytest.mark.parametrize("name", EXCEL_FILES)
+def test_graft_into_excel_workbooks_and_back(name, layouts, tmp_path):
+    parts = read_parts(EXCEL / name)
+    first = list(sheet_parts(parts))[0]
+    names0 = local_names(parts)
+    assert package_problems(parts) == []
+    # the report (charts) after the first sheet, the plan at the end, the report again (replaced)
+    out = apply(parts, graft_layout(parts, layouts["统计"], after=first))
+    out = apply(out, graft_layout(out, _plan(layouts)))
+    out = apply(out, graft_layout(out, layouts["统计"]))
+    assert package_problems(out) == []
+    assert list(sheet_parts(out))[1] == "统计" and list(sheet_parts(out))[-1] == _plan(layouts).name
+    assert names0 <= local_names(out)  # every local name still on its own sheet
+    # Excel's own members are untouched
+    for p in ("docProps/app.xml", "docProps/core.xml", "xl/sharedStrings.xml", "xl/theme/theme1.xml"):
+        if p in parts:
+            assert out[p] == parts[p], p
+    for sheet, part in sheet_parts(parts).items():
+        assert out[part] == parts[part], sheet
+    assert ("xl/calcChain.xml" in out) == ("xl/calcChain.xml" in parts)  # no sheet of Excel's replaced
+    path = write(out, tmp_path / name)
+    wb = openpyxl.load_workbook(path)
+    assert len(wb["统计"]._charts) == 3
+    assert_cells(wb["统计"], layouts["统计"])
+    for sheet in sheet_parts(parts):  # Excel's sheets read as before
+        before = openpyxl.load_workbook(EXCEL / name)[sheet]
+        def values(ws):
+            return [[(getattr(c.value, "text", c.value), getattr(c.value, "ref", None)) for c in r] for r in ws.iter_rows()]
+
+        assert values(wb[sheet]) == values(before)
+    if "xl/vbaProject.bin" in parts:
+        assert project_problems(out["xl/vbaProject.bin"]) == []
+        assert "Sheet3" in sheet_document_modules(out["xl/vbaProject.bin"])
+    # both removed: workbook.xml, its rels and every part of Excel's as they were
+    back = apply(out, remove_sheet(out, "统计"))
+    back = apply(back, remove_sheet(back, _plan(layouts).name))
+    assert package_problems(back) == []
+    assert back["xl/workbook.xml"] == parts["xl/workbook.xml"]
+    assert set(back) == set(parts)
+    for p in parts:
+        if p not in ("xl/styles.xml", "[Content_Types].xml", "xl/_rels/workbook.xml.rels", "xl/vbaProject.bin"):
+            assert back[p] == parts[p], p
+
+
+def test_libreoffice_opens_an_excel_workbook_with_grafted_sheets(layouts, tmp_path):
+    from _lo import convert
+
+    parts = read_parts(EXCEL / "defined_name01.xlsx")
+    out = apply(parts, graft_layout(parts, layouts["统计"], after="Sheet1"))
+    out = apply(out, graft_layout(out, _check_layout(), after="Sheet2"))
+    xlsx = convert(write(out, tmp_path / "dn.xlsx"), "xlsx", tmp_path / "lo")
+    wb = openpyxl.load_workbook(xlsx)
+    assert wb.sheetnames == ["Sheet1", "统计", "Sheet2", "检查结果", "Sheet 3"]
+    assert wb["统计"]["A1"].value == layouts["统计"].cells[(1, 1)][0]
+    assert wb["检查结果"]["E4"].value == HOSTILE[0]
+    # LibreOffice read the local names where they belong
+    assert wb["Sheet2"].defined_names["aaa"].attr_text == "Sheet2!$A$1"
+    assert wb["Sheet 3"].defined_names["Bar"].attr_text == "'Sheet 3'!$A$1"

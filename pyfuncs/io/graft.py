@@ -20,8 +20,8 @@ workbook of one sheet, then grafts that sheet into the target package (zip membe
 Replacing a sheet of the same name keeps its position, part name, sheetId, r:id and codeName and
 swaps only its own parts: its old drawing, charts, tables and comments are deleted (parts another
 sheet also uses stay). :func:`remove_sheet` removes a sheet and its own parts. Both drop
-``xl/calcChain.xml`` when a sheet's cells go (Excel rebuilds the chain; a stale entry makes it
-"repair" the file). ``docProps/app.xml`` is left as it is: Excel rewrites its sheet titles on
+``xl/calcChain.xml`` when it lists cells of the sheet that goes (Excel rebuilds the chain; a stale
+entry makes it "repair" the file). ``docProps/app.xml`` is left as it is: Excel rewrites its sheet titles on
 every save and tolerates a stale list, and it holds what staff set (Company, Manager).
 
 Both return only the members to change: new or changed bytes, or ``None`` for a member to delete;
@@ -494,7 +494,7 @@ def graft_sheet(parts: Mapping[str, bytes], scratch: Mapping[str, bytes], *,
         deleted = _own_parts(pkg, wb_part, part)
         pkg.delete_parts(deleted)
         wb_xml = _shift_local_names(wb_xml, index, 0, drop_index=index, drop_builtin_only=True)
-        _drop_calc_chain(pkg, wb_part)
+        _drop_calc_chain(pkg, wb_part, {sheet_id, index + 1})
     else:
         index = len(sheets)
         if after is not None:
@@ -611,7 +611,7 @@ def remove_sheet(parts: Mapping[str, bytes], name: str) -> dict[str, bytes | Non
     _without_document_module(pkg, _sheet_code_name(pkg.get(sheet.part)))
     own = _own_parts(pkg, wb_part, sheet.part) | {sheet.part}
     pkg.delete_parts(own)
-    _drop_calc_chain(pkg, wb_part)
+    _drop_calc_chain(pkg, wb_part, {sheet.sheet_id, index + 1})
     m = sheet.match
     wb_xml = wb_xml[:m.start()] + wb_xml[m.end():]
     wb_xml = _shift_local_names(wb_xml, index + 1, -1, drop_index=index)
@@ -671,13 +671,19 @@ def _without_document_module(pkg: _Package, code: str | None) -> None:
         return
 
 
-def _drop_calc_chain(pkg: _Package, wb_part: str) -> None:
-    """Remove xl/calcChain.xml (Excel rebuilds it) with its relationship and content type."""
+def _drop_calc_chain(pkg: _Package, wb_part: str, sheet_ids: set[int]) -> None:
+    """Remove xl/calcChain.xml (Excel rebuilds it) with its relationship and content type, when it
+    lists a cell of the sheet being replaced or removed (``i`` is the sheetId; the sheet's 1-based
+    position is counted too, as some writers read it so): a stale entry makes Excel "repair" the
+    file. A chain about other sheets only is kept."""
     rels_part = _rels_name(wb_part)
     rels_xml = pkg.get(rels_part) or b""
     for r in _rels(rels_xml):
         if r.type == CALC_CHAIN_REL:
             chain = _resolve(wb_part, r.target)
+            listed = {int(v) for v in re.findall(rb'<c\s[^>]*?\bi="(\d+)"', pkg.get(chain) or b"")}
+            if chain in pkg and not listed & sheet_ids:
+                continue
             rels_xml = rels_xml.replace(r.raw, b"", 1)
             pkg.set(rels_part, rels_xml)
             if chain in pkg:
