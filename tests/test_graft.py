@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from html import unescape
 import posixpath
 import re
 import shutil
@@ -170,7 +171,7 @@ def sheet_parts(parts) -> dict[str, str]:
     rid = {r.id: _resolve("xl/workbook.xml", r.target) for r in _rels(parts["xl/_rels/workbook.xml.rels"])}
     out = {}
     for m in re.finditer(rb'<sheet\b[^>]*/>', wb):
-        name = re.search(rb'\bname="([^"]*)"', m.group(0)).group(1).decode()
+        name = unescape(re.search(rb'\bname="([^"]*)"', m.group(0)).group(1).decode())
         out[name] = rid[re.search(rb'r:id="([^"]*)"', m.group(0)).group(1).decode()]
     return out
 
@@ -178,14 +179,14 @@ def sheet_parts(parts) -> dict[str, str]:
 def local_names(parts) -> set[tuple[str, str, str]]:
     """(name, sheet it is local to, formula) of every sheet-local defined name."""
     wb = parts["xl/workbook.xml"]
-    sheets = [re.search(rb'\bname="([^"]*)"', m.group(0)).group(1).decode()
+    sheets = [unescape(re.search(rb'\bname="([^"]*)"', m.group(0)).group(1).decode())
               for m in re.finditer(rb"<sheet\b[^>]*/>", wb)]
     out = set()
     for m in _elements(wb, "definedName"):
         a = dict(re.findall(r'(\w+)="([^"]*)"', m.group(0)[:m.group(0).index(b">")].decode()))
         if "localSheetId" in a:
             text = m.group(0)[m.group(0).index(b">") + 1:-len("</definedName>")].decode()
-            out.add((a["name"], sheets[int(a["localSheetId"])], text))
+            out.add((a["name"], sheets[int(a["localSheetId"])], unescape(text)))
     return out
 
 
@@ -569,3 +570,29 @@ def test_libreoffice_opens_an_excel_workbook_with_grafted_sheets(layouts, tmp_pa
     # LibreOffice read the local names where they belong
     assert wb["Sheet2"].defined_names["aaa"].attr_text == "Sheet2!$A$1"
     assert wb["Sheet 3"].defined_names["Bar"].attr_text == "'Sheet 3'!$A$1"
+
+
+def test_a_sheet_name_xml_must_escape(book, tmp_path):
+    from pyfuncs.layout import ChartSpec
+
+    parts = read_parts(book)
+    lay = Layout("收&支<O'K>", print_title_rows="1:1")
+    lay.put(1, 1, "月份", "header")
+    lay.put(1, 2, "件数", "header")
+    for r in range(2, 5):
+        lay.put(r, 1, f"{r}月", "cell")
+        lay.put(r, 2, r * 3, "int")
+    lay.charts.append(ChartSpec("col", "件数", "D2", data=(2, 1, 2, 4), cats=(1, 2, 1, 4)))
+    out = apply(parts, graft_layout(parts, lay, after="项目台账"))
+    assert package_problems(out) == []
+    assert "收&amp;支&lt;O'K&gt;".encode() in out["xl/workbook.xml"]
+    path = write(out, tmp_path / "amp.xlsm")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[1] == lay.name
+    ws = wb[lay.name]
+    assert ws["B4"].value == 12 and len(ws._charts) == 1
+    assert ws.print_title_rows == "$1:$1"
+    out = apply(out, graft_layout(out, lay))
+    assert package_problems(out) == [] and list(sheet_parts(out)).count(lay.name) == 1
+    out = apply(out, remove_sheet(out, lay.name))
+    assert out["xl/workbook.xml"] == parts["xl/workbook.xml"]

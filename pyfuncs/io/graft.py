@@ -99,7 +99,7 @@ def _set_attr(tag: bytes, name: str, value: str | int | None) -> bytes:
     pat = re.compile(rb'\s%s\s*=\s*(?:"[^"]*"|\'[^\']*\')' % re.escape(name.encode()))
     if value is None:
         return pat.sub(b"", tag, count=1)
-    new = b' %s="%s"' % (name.encode(), escape(str(value), quote=True).encode())
+    new = b' %s="%s"' % (name.encode(), _xml_attr(str(value)))
     if pat.search(tag):
         return pat.sub(lambda _m: new, tag, count=1)
     cut = len(tag) - (2 if tag.endswith(b"/>") else 1)
@@ -112,6 +112,11 @@ def _elements(xml: bytes, tag: str) -> list[re.Match]:
     """Every ``<tag …/>`` or ``<tag …>…</tag>`` element (no nesting of the same tag)."""
     t = re.escape(tag.encode())
     return list(re.finditer(rb"<%s(?=[\s/>])[^>]*?(?:/>|>.*?</%s>)" % (t, t), xml, re.S))
+
+
+def _xml_attr(value: str) -> bytes:
+    """A value for a double-quoted attribute, escaped as Excel escapes it (``'`` stays)."""
+    return escape(value, quote=False).replace('"', "&quot;").encode("utf-8")
 
 
 def _start(el: bytes) -> bytes:
@@ -364,8 +369,7 @@ def _fix_content_types(xml: bytes, remove: Iterable[str], add: dict[str, str]) -
             xml = re.sub(rb'<Override(?=[\s/>])[^>]*PartName="/%s"[^>]*/>' % re.escape(part.encode()), b"", xml)
         elif part not in overrides and defaults.get(_ext(part)) == ctype:
             continue
-        new.append(b'<Override PartName="/%s" ContentType="%s"/>'
-                   % (escape(part, quote=True).encode(), escape(ctype, quote=True).encode()))
+        new.append(b'<Override PartName="/%s" ContentType="%s"/>' % (_xml_attr(part), _xml_attr(ctype)))
     if new:
         end = xml.rindex(b"</Types>")
         xml = xml[:end] + b"".join(new) + xml[end:]
@@ -514,7 +518,7 @@ def graft_sheet(parts: Mapping[str, bytes], scratch: Mapping[str, bytes], *,
         wb_xml = _shift_local_names(wb_xml, index, +1)
         wb_xml = _shift_views(wb_xml, index, +1, len(sheets) + 1)
         sheets = _sheets(wb_xml, rid_part)  # the views before <sheets> may have changed length
-        el = b'<sheet name="%s" sheetId="%d" r:id="%s"/>' % (escape(name, quote=True).encode(), sheet_id, rid.encode())
+        el = b'<sheet name="%s" sheetId="%d" r:id="%s"/>' % (_xml_attr(name), sheet_id, rid.encode())
         el = _with_r_prefix(el, wb_xml)
         if index < len(sheets):
             at = sheets[index].match.start()
@@ -699,17 +703,21 @@ def _with_r_prefix(el: bytes, wb_xml: bytes) -> bytes:
     return el.replace(b" r:id=", b" " + m.group(1) + b":id=")
 
 
-def _renumber_styles(xml: bytes, xf_map: dict[int, int], dxf_map: dict[int, int]) -> bytes:
-    def tag(m: re.Match) -> bytes:
-        t = m.group(0)
-        name = m.group(1)
-        attr = b"style" if name == b"col" else b"dxfId" if name == b"cfRule" else b"s"
-        mapping = xf_map if attr != b"dxfId" else dxf_map
-        return re.sub(rb'(\s%s=")(\d+)(")' % attr,
-                      lambda a: a.group(1) + str(mapping.get(int(a.group(2)), 0 if attr != b"dxfId" else int(a.group(2)))).encode() + a.group(3),
-                      t, count=1)
+_STYLE_REF = re.compile(rb'(<(?:c|row)\s[^>]*?\ss="|<col\s[^>]*?\sstyle="|<cfRule\s[^>]*?\sdxfId=")(\d+)"')
 
-    return re.sub(rb"<(c|row|col|cfRule)\s[^>]*>", tag, xml)
+
+def _renumber_styles(xml: bytes, xf_map: dict[int, int], dxf_map: dict[int, int]) -> bytes:
+    """``s=`` of cells and rows, ``style=`` of columns (scratch xf → target xf) and ``dxfId=`` of
+    conditional formats (scratch dxf → target dxf), in one pass over the sheet."""
+    xf = {str(k).encode(): str(v).encode() for k, v in xf_map.items()}
+    dxf = {str(k).encode(): str(v).encode() for k, v in dxf_map.items()}
+
+    def sub(m: re.Match) -> bytes:
+        head, n = m.group(1), m.group(2)
+        table = dxf if head.startswith(b"<cfRule") else xf
+        return head + table.get(n, n if table is dxf else b"0") + b'"'
+
+    return _STYLE_REF.sub(sub, xml)
 
 
 def _with_code_name(xml: bytes, code: str, selected: bool) -> bytes:
