@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 from html import unescape
-import posixpath
 import re
 import shutil
 import zipfile
@@ -596,3 +595,16 @@ def test_a_sheet_name_xml_must_escape(book, tmp_path):
     assert package_problems(out) == [] and list(sheet_parts(out)).count(lay.name) == 1
     out = apply(out, remove_sheet(out, lay.name))
     assert out["xl/workbook.xml"] == parts["xl/workbook.xml"]
+
+
+def test_a_package_without_styles_gets_the_scratch_styles(layouts, tmp_path):
+    parts = read_parts(EXCEL / "table01.xlsx")
+    del parts["xl/styles.xml"]
+    parts["xl/_rels/workbook.xml.rels"] = re.sub(rb'<Relationship [^>]*styles"[^>]*/>', b"",
+                                                 parts["xl/_rels/workbook.xml.rels"])
+    parts["[Content_Types].xml"] = re.sub(rb'<Override PartName="/xl/styles.xml"[^>]*/>', b"", parts["[Content_Types].xml"])
+    assert package_problems(parts) == []
+    out = apply(parts, graft_layout(parts, _check_layout()))
+    assert package_problems(out) == [] and "xl/styles.xml" in out
+    ws = openpyxl.load_workbook(write(out, tmp_path / "nostyles.xlsx"))["检查结果"]
+    assert ws["A2"].font.b and ws["A2"].fill.fgColor.rgb.endswith("D9E1F2")

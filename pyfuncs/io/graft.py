@@ -556,6 +556,20 @@ def graft_sheet(parts: Mapping[str, bytes], scratch: Mapping[str, bytes], *,
         new_styles, xf_map, dxf_map = merge_styles(pkg.get(styles_part), src.get(s_styles_part), used_xfs, used_dxfs)
         pkg.set(styles_part, new_styles)
         sheet_xml = _renumber_styles(sheet_xml, xf_map, dxf_map)
+    elif s_styles_part:  # a package without styles (Excel never writes one): the scratch's become its styles
+        styles_part = posixpath.join(posixpath.dirname(wb_part), "styles.xml")
+        pkg.set(styles_part, src.get(s_styles_part))
+        rels_xml = pkg.get(wb_rels_part)
+        used_ids = {r.id for r in _rels(rels_xml)}
+        n = len(used_ids) + 1
+        while f"rId{n}" in used_ids:
+            n += 1
+        end = rels_xml.rindex(b"</Relationships>")
+        pkg.set(wb_rels_part, rels_xml[:end] + b'<Relationship Id="rId%d" Type="%s" Target="%s"/>'
+                % (n, STYLES_REL.encode(), _relative(wb_part, styles_part).encode()) + rels_xml[end:])
+        s_defaults, s_overrides = _content_types(src.get(CONTENT_TYPES))
+        pkg.set(CONTENT_TYPES, _fix_content_types(pkg.get(CONTENT_TYPES), [], {
+            styles_part: _type_of(s_styles_part, s_defaults, s_overrides)}))
     sheet_xml = _with_code_name(sheet_xml, code, selected)
     pkg.set(part, sheet_xml)
 
