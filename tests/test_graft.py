@@ -459,6 +459,12 @@ def test_tables_and_comments_get_names_and_ids_of_their_own(book, tmp_path):
     assert ws["C1"].comment.text == "说明"
     assert list(ws.tables) == ["tblProjects_2"]
     assert list(wb["项目台账"].tables) == ["tblProjects"]
+    # nor a defined name's: tables and names share one namespace
+    named = dict(parts)
+    named["xl/workbook.xml"] = named["xl/workbook.xml"].replace(
+        b"<definedNames>", b'<definedNames><definedName name="tblNew">\'\xe8\xae\xbe\xe7\xbd\xae\'!$A$1</definedName>')
+    ch = graft_sheet(named, _scratch_with_table_and_comment("附表", "tblNew"))
+    assert b'displayName="tblNew_2"' in ch["xl/tables/table8.xml"]
     # replaced: the old table and comment go, one of each stays
     out2 = apply(out, graft_sheet(out, scratch))
     assert package_problems(out2) == []

@@ -573,8 +573,11 @@ def graft_sheet(parts: Mapping[str, bytes], scratch: Mapping[str, bytes], *,
     sheet_xml = _with_code_name(sheet_xml, code, selected)
     pkg.set(part, sheet_xml)
 
-    # the sheet's parts, tables renumbered, relationships pointing at the new names
+    # the sheet's parts, tables renumbered, relationships pointing at the new names (a table's
+    # name may equal neither another table's nor a defined name: they share one namespace)
     tables = _table_ids_and_names(pkg)
+    tables[1].update(_attrs(_start(m.group(0))).get("name", "").casefold()
+                     for m in _elements(wb_xml, "definedName"))
     for p in [s_part, *sorted(s_own, key=_natural)]:
         new = rename[p]
         if p != s_part:
