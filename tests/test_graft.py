@@ -614,3 +614,16 @@ def test_a_package_without_styles_gets_the_scratch_styles(layouts, tmp_path):
     assert package_problems(out) == [] and "xl/styles.xml" in out
     ws = openpyxl.load_workbook(write(out, tmp_path / "nostyles.xlsx"))["检查结果"]
     assert ws["A2"].font.b and ws["A2"].fill.fgColor.rgb.endswith("D9E1F2")
+
+
+def test_names_that_referred_to_a_removed_sheet_become_ref_errors(book, layouts):
+    parts = read_parts(book)
+    out = apply(parts, graft_layout(parts, _check_layout()))
+    out["xl/workbook.xml"] = out["xl/workbook.xml"].replace(
+        b"<definedNames>", "<definedNames><definedName name=\"结果\">'检查结果'!$A$1:$E$9</definedName>"
+        "<definedName name=\"两张\">SUM('检查结果'!$C:$C,'项目台账'!$A:$A)</definedName>".encode())
+    back = apply(out, remove_sheet(out, "检查结果"))
+    wb = back["xl/workbook.xml"].decode()
+    assert '<definedName name="结果">#REF!$A$1:$E$9</definedName>' in wb
+    assert "<definedName name=\"两张\">SUM(#REF!$C:$C,'项目台账'!$A:$A)</definedName>" in wb
+    assert local_names(back) == local_names(parts)

@@ -292,6 +292,27 @@ def _shift_local_names(wb_xml: bytes, index: int, delta: int, drop_index: int | 
     return wb_xml[:block.start(1)] + inner + wb_xml[block.end(1):]
 
 
+def _names_lose_sheet(wb_xml: bytes, name: str) -> bytes:
+    """Defined names that refer to sheet ``name`` refer to ``#REF!`` instead, as Excel rewrites them
+    when the sheet is deleted (``'回访计划2026'!$A$1`` → ``#REF!$A$1``)."""
+    quoted = re.escape("'" + name.replace("'", "''") + "'!")
+    plain = r"(?<![\w.'\]])" + re.escape(name + "!") if re.fullmatch(r"[^\W\d][\w.]*", name) else None
+    pat = re.compile(quoted + ("|" + plain if plain else ""))
+
+    def fix(m: re.Match) -> bytes:
+        el = m.group(0)
+        head = _start(el)
+        if head.endswith(b"/>"):
+            return el
+        text = unescape(el[len(head):-len(b"</definedName>")].decode("utf-8"))
+        new = pat.sub("#REF!", text)
+        if new == text:
+            return el
+        return head + escape(new, quote=False).encode("utf-8") + b"</definedName>"
+
+    return re.sub(rb"<definedName(?=[\s>])[^>]*>.*?</definedName>", fix, wb_xml, flags=re.S)
+
+
 def _add_local_names(wb_xml: bytes, names: list[bytes]) -> bytes:
     if not names:
         return wb_xml
@@ -615,7 +636,9 @@ def graft_sheet(parts: Mapping[str, bytes], scratch: Mapping[str, bytes], *,
 def remove_sheet(parts: Mapping[str, bytes], name: str) -> dict[str, bytes | None]:
     """The members to change so that the package ``parts`` no longer has sheet ``name`` (nothing
     when it has none): its part and the parts only it uses deleted, its ``<sheet>``, relationship
-    and local names removed, the other sheets' ``localSheetId`` and the views moved down."""
+    and local names removed, the other sheets' ``localSheetId`` and the views moved down, names
+    that referred to it made ``#REF!`` as Excel makes them. (Formulas in other sheets' cells that
+    refer to it are left as they are, with their cached values.)"""
     pkg = _Package(parts)
     wb_part = _workbook_part(pkg)
     wb_rels_part = _rels_name(wb_part)
@@ -636,6 +659,7 @@ def remove_sheet(parts: Mapping[str, bytes], name: str) -> dict[str, bytes | Non
     m = sheet.match
     wb_xml = wb_xml[:m.start()] + wb_xml[m.end():]
     wb_xml = _shift_local_names(wb_xml, index + 1, -1, drop_index=index)
+    wb_xml = _names_lose_sheet(wb_xml, sheet.name)
     wb_xml = _shift_views(wb_xml, index, -1, len(sheets) - 1)
     pkg.set(wb_part, wb_xml)
     rels_xml = pkg.get(wb_rels_part)
