@@ -453,6 +453,10 @@ def test_tables_and_comments_get_names_and_ids_of_their_own(book, tmp_path):
     ids = [re.search(rb'\bid="(\d+)"', t).group(1) for t in tables]
     names = [re.search(rb'displayName="([^"]*)"', t).group(1) for t in tables]
     assert len(set(ids)) == len(ids) == 8 and len(set(names)) == 8
+    # the comment's VML shapes take an id block of their own, as Excel numbers them
+    vml = next(changes[p] for p in new if p.endswith(".vml"))
+    shapes = [int(n) for n in re.findall(rb"_x0000_s(\d+)", vml)]
+    assert re.search(rb'idmap[^>]*data="2"', vml) and shapes and all(2048 < n <= 3072 for n in shapes)
     path = write(out, tmp_path / "tables.xlsm")
     wb = openpyxl.load_workbook(path)
     ws = wb["附表"]

@@ -605,6 +605,8 @@ def graft_sheet(parts: Mapping[str, bytes], scratch: Mapping[str, bytes], *,
             data = src.get(p)
             if re.search(rb"<table(?=[\s>])", data[:512] if data else b""):
                 data = _renumber_table(data, tables)
+            elif new.lower().endswith(".vml"):
+                data = _renumber_vml(data, pkg)
             pkg.set(new, data)
         rels = src.rels_of(p)
         if rels:
@@ -789,6 +791,28 @@ def _rels_xml(new: str, old: str, rels: list[_Rel], rename: dict[str, str]) -> b
     return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             + b"".join(out) + b"</Relationships>")
+
+
+_IDMAP = re.compile(rb'(<(?:\w+:)?idmap\b[^>]*?\bdata=")([\d,\s]*)(")')
+
+
+def _renumber_vml(xml: bytes, pkg: _Package) -> bytes:
+    """A VML drawing (comments, buttons) with a shape-id block unused by the workbook's others, as
+    Excel numbers them (``<o:idmap data="n"/>``, shapes ``_x0000_s<1024·n + k>``)."""
+    m = _IDMAP.search(xml)
+    if m is None or not m.group(2).strip().isdigit():
+        return xml
+    used: set[int] = set()
+    for name in pkg.names:
+        if name.lower().endswith(".vml") and name in pkg:
+            for other in _IDMAP.finditer(pkg.get(name) or b""):
+                used.update(int(x) for x in re.findall(rb"\d+", other.group(2)))
+    old = int(m.group(2))
+    if old not in used:
+        return xml
+    new = max(used) + 1
+    xml = xml[:m.start(2)] + str(new).encode() + xml[m.end(2):]
+    return re.sub(rb"_x0000_s(\d+)", lambda s: b"_x0000_s%d" % (int(s.group(1)) - 1024 * old + 1024 * new), xml)
 
 
 def _table_ids_and_names(pkg: _Package) -> tuple[set[int], set[str]]:
