@@ -547,6 +547,8 @@ def test_graft_into_excel_workbooks_and_back(name, layouts, tmp_path):
     assert_cells(wb["统计"], layouts["统计"])
     for sheet in sheet_parts(parts):  # Excel's sheets read as before
         before = openpyxl.load_workbook(EXCEL / name)[sheet]
+        if not hasattr(before, "iter_rows"):  # a chartsheet
+            continue
         def values(ws):
             return [[(getattr(c.value, "text", c.value), getattr(c.value, "ref", None)) for c in r] for r in ws.iter_rows()]
 
@@ -631,3 +633,19 @@ def test_names_that_referred_to_a_removed_sheet_become_ref_errors(book, layouts)
     assert '<definedName name="结果">#REF!$A$1:$E$9</definedName>' in wb
     assert "<definedName name=\"两张\">SUM(#REF!$C:$C,'项目台账'!$A:$A)</definedName>" in wb
     assert local_names(back) == local_names(parts)
+
+
+def test_a_chartsheet_of_the_same_name_makes_way_for_the_worksheet(layouts, tmp_path):
+    parts = read_parts(EXCEL / "chartsheet01.xlsx")
+    lay = _check_layout()
+    lay.name = "Chart1"
+    changes = graft_layout(parts, lay)
+    assert {p for p, v in changes.items() if v is None} == {
+        "xl/chartsheets/sheet1.xml", "xl/chartsheets/_rels/sheet1.xml.rels", "xl/drawings/drawing1.xml",
+        "xl/drawings/_rels/drawing1.xml.rels", "xl/charts/chart1.xml"}
+    out = apply(parts, changes)
+    assert package_problems(out) == []
+    assert list(sheet_parts(out)) == ["Sheet1", "Chart1"] and sheet_parts(out)["Chart1"].startswith("xl/worksheets/")
+    wb = openpyxl.load_workbook(write(out, tmp_path / "cs.xlsx"))
+    assert wb["Chart1"]["A2"].value == "级别"
+    assert out["xl/worksheets/sheet1.xml"] == parts["xl/worksheets/sheet1.xml"]

@@ -157,6 +157,27 @@ def _rels(xml: bytes | None) -> list[_Rel]:
 # The package being changed
 # --------------------------------------------------------------------------------------------------
 
+class _Overlay(Mapping):
+    """``base`` with ``changes`` applied (None deletes a member), without copying ``base``."""
+
+    def __init__(self, base: Mapping[str, bytes], changes: Mapping[str, bytes | None]):
+        self.base, self.changes = base, changes
+        self._names = ({n for n in base.keys() if changes.get(n, b"") is not None}
+                       | {n for n, v in changes.items() if v is not None})
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self._names:
+            raise KeyError(name)
+        v = self.changes.get(name)
+        return v if v is not None else self.base[name]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 class _Package:
     """The target's members (read lazily) plus the changes made so far."""
 
@@ -489,7 +510,7 @@ def graft_layout(parts: Mapping[str, bytes], lay, *, after: str | None = None) -
 
 
 def graft_sheet(parts: Mapping[str, bytes], scratch: Mapping[str, bytes], *,
-                after: str | None = None) -> dict[str, bytes | None]:
+                after: str | None = None, _index: int | None = None) -> dict[str, bytes | None]:
     """Graft the first sheet of the workbook package ``scratch`` into ``parts`` (see
     :func:`graft_layout`)."""
     pkg = _Package(parts)
@@ -508,6 +529,14 @@ def graft_sheet(parts: Mapping[str, bytes], scratch: Mapping[str, bytes], *,
     name = s_sheet.name
 
     old = _find(sheets, name)
+    if old is not None and not any(r.id == sheets[old].rid and r.type == WORKSHEET_REL for r in wb_rels):
+        # a chartsheet (or dialog sheet) of that name: removed, and the worksheet put in its place
+        gone = remove_sheet(parts, sheets[old].name)
+        placed = graft_sheet(_Overlay(parts, gone), scratch, _index=old)
+        merged = {**gone, **placed}
+        names = set(parts.keys())
+        return {k: v for k, v in merged.items()
+                if (v is None and k in names) or (v is not None and (k not in names or parts[k] != v))}
     deleted: set[str] = set()
     if old is not None:
         index = old
@@ -521,8 +550,8 @@ def graft_sheet(parts: Mapping[str, bytes], scratch: Mapping[str, bytes], *,
         wb_xml = _shift_local_names(wb_xml, index, 0, drop_index=index, drop_builtin_only=True)
         _drop_calc_chain(pkg, wb_part, {sheet_id, index + 1})
     else:
-        index = len(sheets)
-        if after is not None:
+        index = len(sheets) if _index is None else _index
+        if after is not None and _index is None:
             a = _find(sheets, after)
             if a is not None:
                 index = a + 1
