@@ -389,6 +389,8 @@ def _page_setup(ws, lay: Layout, app) -> None:
             ps.CenterFooter = lay.footer
         if lay.header:
             ps.CenterHeader = lay.header
+        for r in lay.row_breaks:
+            ws.HPageBreaks.Add(ws.Rows(r))  # a new page starts at row r
     except Exception as e:  # noqa: BLE001 - no printer installed: Excel refuses page setup; not fatal
         from pyfuncs.io.xlbook import _com_error
 
@@ -427,3 +429,9 @@ def _chart(ws, spec: ChartSpec) -> None:
             axis = chart.Axes(kind, group)
             axis.HasTitle = True
             axis.AxisTitle.Text = title
+    with contextlib.suppress(Exception):  # every category labelled, the rate axis ends at 100%
+        cat = chart.Axes(1, 1)  # xlCategory
+        cat.TickLabelSpacing = spec.label_every
+        cat.TickMarkSpacing = spec.label_every
+        if spec.y_max is not None:
+            chart.Axes(2, 1).MaximumScale = spec.y_max

@@ -124,6 +124,11 @@ def render(ws, lay: Layout) -> None:
     for cf in lay.cond_fills:
         ws.conditional_formatting.add(cf.ref, FormulaRule(formula=[cf.formula.lstrip("=")],
                                                           fill=PatternFill("solid", bgColor=cf.fill)))
+    if lay.row_breaks:
+        from openpyxl.worksheet.pagebreak import Break
+
+        for r in lay.row_breaks:
+            ws.row_breaks.append(Break(id=r - 1))  # a break after row r-1: a new page starts at row r
     for ch in lay.charts:
         ws.add_chart(_openpyxl_chart(ws, ch), ch.anchor)
 
@@ -151,6 +156,12 @@ def _openpyxl_chart(ws, spec: ChartSpec):
     chart.y_axis.delete = False
     chart.add_data(ref(spec.data), titles_from_data=True)
     chart.set_categories(ref(spec.cats))
+    # every category labelled (Excel and LibreOffice skip some when they find the axis crowded)
+    chart.x_axis.tickLblSkip = spec.label_every
+    chart.x_axis.tickMarkSkip = spec.label_every
+    if spec.y_max is not None:
+        chart.y_axis.scaling.max = spec.y_max
+        chart.y_axis.scaling.min = 0
     chart.width, chart.height = spec.width, spec.height
     chart.legend.position = "b"
     if spec.kind == "bar+line" and spec.line_data:
