@@ -328,11 +328,17 @@ class FileBook(Book):
         from openpyxl.cell.cell import MergedCell
 
         ws = self._ws(sheet)
+        # a cell with no format of its own takes its column's (the table font, alignment, wrap),
+        # as a cell staff type in Excel does
+        width = max((len(r) for r in rows), default=0)
+        col_styles = [_column_style(ws, left + j) for j in range(width)]
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 cell = ws.cell(row=top + i, column=left + j)
                 if isinstance(cell, MergedCell):
                     continue
+                if col_styles[j] is not None and not cell.has_style:
+                    cell._style = copy(col_styles[j])
                 v = to_cell(v)
                 if isinstance(v, str):
                     v = _ILLEGAL.sub("", v)
@@ -465,6 +471,21 @@ class FileBook(Book):
         bak = safe_save(target, write, keep=self.keep)
         self.dirty = False
         return bak
+
+
+def _column_style(ws, col: int):
+    """The style array of column ``col``'s column format (``<col style=...>``), or None."""
+    from openpyxl.utils import get_column_letter
+
+    letter = get_column_letter(col)
+    dims = ws.column_dimensions
+    if letter in dims:
+        dim = dims[letter]
+    else:  # a <col min max> range covering several columns is stored under its first letter
+        dim = next((d for d in dims.values() if d.min and d.max and d.min <= col <= d.max), None)
+    if dim is None or not dim.has_style:
+        return None
+    return dim._style
 
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
