@@ -239,10 +239,16 @@ def page_rows(lay: Layout, default_height: float = 15.0, footer_room: float = 36
     return starts
 
 
-def keep_charts_on_page(lay: Layout, default_height: float = 15.0) -> None:
+def keep_charts_on_page(lay: Layout, row_heights: tuple[float, ...] = (15.0, 18.0, 21.0)) -> None:
     """Add a page break before a chart's block (``keep_from``, else its anchor row) wherever the
-    chart would straddle a page break. A chart ``height`` cm tall covers ``height / 0.529`` rows
-    of 15 points."""
+    chart could straddle a page break. Rows without a set height are as tall as the font makes
+    them (15 points in Calibri, about 18 in a CJK font), so every height of ``row_heights`` is
+    tried: the break goes in if the chart straddles a page break under any of them."""
+    for default_height in row_heights:
+        _keep_charts(lay, default_height)
+
+
+def _keep_charts(lay: Layout, default_height: float) -> None:
     import bisect
 
     for ch in sorted(lay.charts, key=lambda c: c.anchor_row):

@@ -332,6 +332,7 @@ class FileBook(Book):
         # as a cell staff type in Excel does
         width = max((len(r) for r in rows), default=0)
         col_styles = [_column_style(ws, left + j) for j in range(width)]
+        wrap = [_wrap_width(ws, left + j, st) for j, st in enumerate(col_styles)]
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 cell = ws.cell(row=top + i, column=left + j)
@@ -339,6 +340,8 @@ class FileBook(Book):
                     continue
                 if col_styles[j] is not None and not cell.has_style:
                     cell._style = copy(col_styles[j])
+                if wrap[j] and isinstance(v, str) and v:
+                    _fit_height(ws, top + i, v, wrap[j])
                 v = to_cell(v)
                 if isinstance(v, str):
                     v = _ILLEGAL.sub("", v)
@@ -471,6 +474,30 @@ class FileBook(Book):
         bak = safe_save(target, write, keep=self.keep)
         self.dirty = False
         return bak
+
+
+def _wrap_width(ws, col: int, style) -> float:
+    """The width of column ``col`` when its column format wraps text, else 0."""
+    from openpyxl.utils import get_column_letter
+
+    if style is None or not ws.parent._alignments[style.alignmentId].wrap_text:
+        return 0.0
+    return ws.column_dimensions[get_column_letter(col)].width or 8.43
+
+
+def _fit_height(ws, row: int, text: str, width: float, line: float = 13.5) -> None:
+    """Make ``row`` tall enough for ``text`` wrapped in a column ``width`` characters wide (a
+    file's rows are not re-fitted when Excel or LibreOffice opens it); a taller row stays."""
+    import math
+
+    from pyfuncs.layout import text_width
+
+    n = sum(max(1, math.ceil(text_width(part) / max(width - 1, 2))) for part in text.split("\n"))
+    if n > 1:
+        dim = ws.row_dimensions[row]
+        need = round(line * n + 3, 1)
+        if (dim.height or 0) < need:
+            dim.height = need
 
 
 def _column_style(ws, col: int):
