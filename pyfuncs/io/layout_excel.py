@@ -268,6 +268,7 @@ def clear_sheet(ws) -> None:
     charts = ws.ChartObjects()
     if charts.Count:
         charts.Delete()
+    ws.ResetAllPageBreaks()  # the old layout's manual page breaks
 
 
 def set_widths(ws, widths: dict[int, float]) -> None:
@@ -380,6 +381,7 @@ def _page_setup(ws, lay: Layout, app) -> None:
         left, right, top, bottom = lay.margins
         ps.LeftMargin, ps.RightMargin = left * inch, right * inch
         ps.TopMargin, ps.BottomMargin = top * inch, bottom * inch
+        ps.HeaderMargin = ps.FooterMargin = 0.25 * inch  # as pyfuncs.io.layout_openpyxl.FOOTER_MARGIN
         ps.CenterHorizontally = lay.center_horizontally
         if lay.print_title_rows:
             ps.PrintTitleRows = "$" + lay.print_title_rows.replace(":", ":$")
@@ -390,7 +392,7 @@ def _page_setup(ws, lay: Layout, app) -> None:
         if lay.header:
             ps.CenterHeader = lay.header
         for r in lay.row_breaks:
-            ws.HPageBreaks.Add(ws.Rows(r))  # a new page starts at row r
+            ws.HPageBreaks.Add(ws.Range(f"A{r}"))  # a new page starts at row r
     except Exception as e:  # noqa: BLE001 - no printer installed: Excel refuses page setup; not fatal
         from pyfuncs.io.xlbook import _com_error
 

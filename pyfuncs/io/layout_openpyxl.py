@@ -8,6 +8,8 @@ from typing import Any
 from pyfuncs.layout import STYLES, ChartSpec, Layout
 
 _STYLE_CACHE: dict[str, Any] = {}
+#: Distance (inch) of the printed header and footer from the page edge.
+FOOTER_MARGIN = 0.25
 
 
 def _openpyxl_style(name: str):
@@ -99,6 +101,9 @@ def render(ws, lay: Layout) -> None:
     left, right, top, bottom = lay.margins
     ws.page_margins.left, ws.page_margins.right = left, right
     ws.page_margins.top, ws.page_margins.bottom = top, bottom
+    # header and footer well inside the top and bottom margins (openpyxl's 0.5 inch leaves a
+    # footer no room under a 0.6 inch margin: LibreOffice cuts it off)
+    ws.page_margins.header = ws.page_margins.footer = FOOTER_MARGIN
     ws.print_options.horizontalCentered = lay.center_horizontally
     if lay.print_title_rows:
         ws.print_title_rows = lay.print_title_rows
