@@ -255,3 +255,19 @@ def test_pictures_script_renders_one_page(demo, tmp_path):
     assert [p.name for p in out] == ["report.png"]
     img = Image.open(out[0])
     assert 300 < img.width < 1000 and img.height > 200
+
+
+def test_readme_guide_links_stay_inside_the_repository():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert text.index("使用指南") < text.index("## Set up")  # staff and IT first
+    for cmd in ('pip install -e ".[test]" && aftercare demo', 'pip install -e ".[test]" && python -m pytest',
+                "docs/excel-smoke-test.md", "aftercare setup"):
+        assert cmd in text, cmd
+    links = re.findall(r"\]\(([^)]+)\)", text)
+    local = [x for x in links if not x.startswith(("http://", "https://", "#"))]
+    assert local and not [x for x in local if x.startswith(("/", "..")) or "../" in x]
+    for target in local:
+        assert (ROOT / target.split("#")[0]).exists(), target
+    images = [x for x in local if x.endswith(".png")]
+    assert len(images) >= 8
+    assert sum((ROOT / x).stat().st_size for x in images) < 3_000_000
