@@ -175,9 +175,11 @@ def text_width(s: str) -> float:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in s)
 
 
-def fit_row_heights(lay: Layout, rows: list[int] | None = None, line: float = 14.0) -> None:
+def fit_row_heights(lay: Layout, rows: list[int] | None = None, line: float = 16.0) -> None:
     """Set row heights so wrapped text shows in full when printed (Excel and LibreOffice do not
-    re-fit rows of a generated file). A row keeps a larger height already set."""
+    re-fit rows of a generated file). A row keeps a larger height already set. A line is 16 points:
+    a CJK font's line at 11 points (宋体, or Noto Sans CJK where LibreOffice prints) is taller than
+    Calibri's 15."""
     import math
 
     span = {}

@@ -30,9 +30,9 @@ from pathlib import Path
 from xml.sax.saxutils import unescape
 
 #: What staff read when LibreOffice is missing (the file door's PDF needs it).
-NO_LIBREOFFICE = ("没有找到 LibreOffice（soffice），无法生成 PDF。请安装 LibreOffice"
-                  "（Windows：https://zh-cn.libreoffice.org/ ；Linux：apt-get install libreoffice-calc-nogui），"
-                  "或在 Excel 中打开工作簿，用功能区「打印回访单」另存 PDF。")
+NO_LIBREOFFICE = ("没有找到 LibreOffice，无法生成 PDF。请安装 LibreOffice（免费软件，从它的官方网站下载；"
+                  "Linux 上安装 libreoffice-calc-nogui 软件包），或在 Excel 中打开工作簿，选中单据工作表后"
+                  "用 文件 → 导出 → 创建 PDF。")
 
 _SHEET = re.compile(rb"<sheet\b[^>]*?/>")
 _NAME = re.compile(rb'\bname="([^"]*)"')
