@@ -66,9 +66,6 @@ UDF_MODULE = "pyfuncs.udfs"
 
 #: Last row covered by dropdowns and conditional formats (Excel's last row: the whole column).
 LAST_ROW = 1048576
-#: Column width (Excel characters) that still prints readably on one A4 landscape page; a table
-#: wider than this prints across several pages, its first two columns repeated on each.
-PRINT_WIDTH = 220
 FONT_NAME = "微软雅黑"
 STAFF_FILL = "1F4E78"     # header of columns staff fill in (dark blue)
 COMPUTED_FILL = "548235"  # header of columns the jobs compute (green)
@@ -183,22 +180,23 @@ def table_ref(table: Table, n_rows: int) -> str:
     return f"{get_column_letter(col)}{row}:{last_col}{row + max(n_rows, 1)}"
 
 
+#: Text columns at least this wide wrap (a long 提示 or 问题描述 stays inside its column when printed).
+WRAP_WIDTH = 30
+
+
 def _data_alignment(col: Column) -> Alignment | None:
-    """Dates and dropdown values centred, so a date never runs into the text beside it."""
-    if col.kind in ("date", "choice"):
-        return Alignment(horizontal="center")
-    return None
-
-
-def pages_wide(table: Table) -> int:
-    """How many A4 landscape pages wide the table prints (see :data:`PRINT_WIDTH`).
+    """Dates and dropdown values centred, so a date never runs into the text beside it; wide text
+    columns wrapped, so a long text never runs past the table.
 
     >>> from pyfuncs.schema import TABLES
-    >>> pages_wide(TABLES["projects"]), pages_wide(TABLES["repairs"])
-    (2, 2)
+    >>> _data_alignment(TABLES["terms"].column("hint")).wrap_text
+    True
     """
-    total = sum(c.width for c in table.columns)
-    return max(1, -(-int(total) // PRINT_WIDTH))
+    if col.kind in ("date", "choice"):
+        return Alignment(horizontal="center", vertical="center")
+    if col.kind == "text" and col.width >= WRAP_WIDTH:
+        return Alignment(vertical="center", wrap_text=True)
+    return None
 
 
 def write_table(ws, table: Table, rows: list[tuple] | None = None) -> XlTable:
@@ -348,12 +346,7 @@ def _data_sheet(wb, table: Table, rows=None):
     top, left = _anchor(table)
     ws.freeze_panes = ws.cell(row=top + 1, column=left).coordinate
     _conditional_formats(ws, table)
-    _page_setup(ws, f"{top}:{top}")
-    wide = pages_wide(table)
-    if wide > 1:
-        ws.page_setup.fitToWidth = wide
-        ws.page_setup.pageOrder = "overThenDown"  # a row's halves print on consecutive pages
-        ws.print_title_cols = f"{get_column_letter(left)}:{get_column_letter(left + 1)}"
+    _page_setup(ws, f"{top}:{top}")  # one page wide, landscape, the header row on every page
     ws.sheet_view.zoomScale = 100
     return ws
 
@@ -409,13 +402,27 @@ def _conf_sheet(wb):
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 60
     ws.sheet_properties.tabColor = "808080"
+    # hidden: staff neither see nor print its English keys; xlwings reads it by name all the same
+    ws.sheet_state = "hidden"
     _page_setup(ws, None)
     return ws
+
+
+def _default_font(wb) -> None:
+    """The workbook's default font (the Normal style, font 0) is the table font 微软雅黑 10: a
+    cell any writer adds without a format of its own (a job's new ledger row, a row staff paste
+    in) prints like the rest of the table, not in Calibri 11."""
+    from openpyxl.utils.indexed_list import IndexedList
+
+    font = Font(name=FONT_NAME, size=10, family=2, charset=134)
+    wb._fonts = IndexedList([font])
+    wb._named_styles["Normal"].font = font
 
 
 def make_workbook() -> Workbook:
     """The openpyxl workbook with every sheet of :data:`pyfuncs.schema.SHEET_ORDER` and xlwings.conf."""
     wb = Workbook()
+    _default_font(wb)
     wb.remove(wb.active)
     by_sheet = {t.sheet: t for t in schema.TABLES.values()}
     for name in schema.SHEET_ORDER:

@@ -71,7 +71,8 @@ JOB_EXAMPLES = {
     "forms": ["aftercare forms 台账.xlsm                                 # 本月计划中的回访单",
               "aftercare forms 台账.xlsm --tickets BX2026-0001,BX2026-0002",
               "aftercare forms 台账.xlsm --notices XM2024-01:2026-03       # 项目编号:年-月",
-              "aftercare forms 台账.xlsm --plan-rows 4,5 --year 2026 --out 打印"],
+              "aftercare forms 台账.xlsm --plan-rows 4,5 --year 2026 --out 打印",
+              "aftercare forms 台账.xlsm --pdf 本月回访单.pdf            # 同时打印成一个 PDF"],
     "check": ["aftercare check 台账.xlsm", "aftercare check 台账.xlsm --all --sheet"],
     "selftest": ["aftercare selftest 台账.xlsm"],
     "todo": ["aftercare todo 台账.xlsm", "aftercare todo 台账.xlsm --days 14 --person 张三"],
@@ -443,6 +444,9 @@ def _add_forms(sub) -> None:
                    help="--plan-rows 所在的回访计划年度（默认：--today 所在年度）")
     p.add_argument("--out", default=None, metavar="文件夹",
                    help="把每张单据另存为单独的 .xlsx 文件放到这个文件夹（默认：写入工作簿的工作表）")
+    p.add_argument("--pdf", default=None, metavar="PDF文件",
+                   help="再把这次生成的单据打印成一个 PDF 文件，如 本月回访单.pdf（需要安装 LibreOffice；"
+                        "不能与 --out 同用）")
 
 
 def _add_check(sub) -> None:
@@ -734,12 +738,53 @@ def _backup_line(path: Path, backup: Path | None) -> str:
     return f"已保存。原来的版本备份在：{backup}（要撤销，运行 aftercare restore {path}）"
 
 
+def _check_pdf_args(args) -> Path | None:
+    """``forms --pdf``: the PDF's path, refused before anything is written when it cannot be made."""
+    from pyfuncs.io.pdf import NO_LIBREOFFICE, soffice
+    from pyfuncs.io.safe import Refused
+
+    pdf = getattr(args, "pdf", None)
+    if not pdf:
+        return None
+    pdf = Path(pdf)
+    if getattr(args, "out", None):
+        raise Refused("--pdf 与 --out 不能同时使用：--pdf 打印写入工作簿的单据工作表。工作簿未改动。")
+    if pdf.suffix.lower() != ".pdf":
+        raise Refused(f"「{pdf.name}」：--pdf 的文件名应以 .pdf 结尾。工作簿未改动。")
+    if soffice() is None:
+        raise Refused(NO_LIBREOFFICE + "工作簿未改动。")
+    return pdf
+
+
+def _print_pdf(path: Path, result, pdf: Path, args) -> int:
+    """Print the form sheets the job wrote into one PDF (LibreOffice)."""
+    from pyfuncs.io.pdf import PdfError, export_pdf
+
+    sheets = list(result.summary.get("forms") or [])
+    if not sheets:
+        _err("没有生成表单，没有写 PDF。")
+        return EXIT_OK
+    try:
+        export_pdf(path, sheets, pdf)
+    except PdfError as e:
+        _err(f"表单已写入工作簿，但 PDF 没有生成：{e}")
+        return EXIT_REFUSED
+    result.summary["pdf"] = str(pdf)
+    if not args.json:
+        print(f"已打印 {len(sheets)} 份表单到 PDF：{pdf}")
+    return EXIT_OK
+
+
 def cmd_job(args) -> int:
     path = Path(args.path)
     opts = job_options(args)
+    pdf = _check_pdf_args(args)
     with _progress(args) as bar:
         run = run_on_file(args.command, path, opts, verbose=args.verbose, progress=bar)
     result = run.result
+    code = EXIT_OK
+    if pdf is not None and result.ok and run.saved:
+        code = _print_pdf(path, result, pdf, args)
     print_result(result, args, path, saved=run.saved, backup=run.backup)
     if run.saved and not args.json:
         print(_backup_line(path, run.backup))
@@ -747,6 +792,8 @@ def cmd_job(args) -> int:
         _err("所选的项目中有错误，没有生成任何档案，工作簿未改动。" if args.command == "project"
              else "所选的项中有错误，没有生成任何表单，工作簿未改动。")
         return EXIT_REFUSED
+    if code != EXIT_OK:
+        return code
     if args.command in ("check", "selftest") and not result.ok:
         return EXIT_PROBLEMS
     return EXIT_OK

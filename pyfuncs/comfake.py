@@ -468,6 +468,7 @@ class SheetData:
         self.row_heights: dict[int, float] = {}
         self.col_widths: dict[int, float] = {}
         self.row_levels: dict[int, int] = {}
+        self.page_breaks: list[int] = []                  # rows a new printed page starts at
         self.summary_row = 1
         self.tables: list[TableData] = []
         self.hyperlinks: dict[tuple[int, int], dict[str, Any]] = {}
@@ -951,6 +952,10 @@ class Worksheet(ComObject):
     PageSetup = property(lambda self: PageSetup(self._app, self.data))
     Outline = property(lambda self: Outline(self._app, self.data))
     Hyperlinks = property(lambda self: Hyperlinks(self._app, self.book, self.data, None))
+    HPageBreaks = property(lambda self: HPageBreaks(self._app, self.data))
+
+    def ResetAllPageBreaks(self):  # noqa: N802
+        self.data.page_breaks.clear()
     StandardHeight = property(lambda self: STANDARD_HEIGHT)
     StandardWidth = property(lambda self: STANDARD_WIDTH)
 
@@ -1723,6 +1728,23 @@ class PageSetup(ComObject):
     LeftHeader = _prop("LeftHeader", "")
     RightHeader = _prop("RightHeader", "")
     del _prop
+
+
+class HPageBreaks(ComObject):
+    """Manual page breaks: ``Add(Before)`` starts a new page at ``Before``'s first row."""
+
+    _kind = "HPageBreaks"
+
+    def __init__(self, app, sheet: SheetData):
+        super().__init__(app)
+        self.sheet = sheet
+
+    def Add(self, Before):  # noqa: N802,N803
+        self.sheet.page_breaks.append(_unwrap(Before).Row)
+
+    @property
+    def Count(self):  # noqa: N802
+        return len(self.sheet.page_breaks)
 
 
 class Outline(ComObject):

@@ -57,6 +57,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "warn": {"border": True, "align": "center", "fill": "FFEB9C"},
     "muted": {"border": True, "align": "center", "fill": "EDEDED"},
     "link": {"border": True, "wrap": True, "valign": "center", "color": "0563C1", "underline": True},
+    "sign_label": {"bold": True, "valign": "bottom"},
     "plain": {},
 }
 
@@ -78,6 +79,19 @@ class ChartSpec:
     height: float = 7.5
     line_data: tuple[int, int, int, int] | None = None  # for "bar+line": series drawn as a line
     line_axis_title: str = ""
+    #: the value axis's maximum (e.g. 1 for a rate shown as a percentage: no 120% gridline)
+    y_max: float | None = None
+    #: label every n-th category (1: every bar keeps its label; Excel and LibreOffice skip some when
+    #: they think the axis is crowded)
+    label_every: int = 1
+    #: the first row of the block the chart belongs to (its section title): a page break goes
+    #: before it when the chart would otherwise straddle a page break (see :func:`keep_charts_on_page`)
+    keep_from: int | None = None
+
+    @property
+    def anchor_row(self) -> int:
+        """The row of the chart's top-left corner: ``ChartSpec("col", "t", "E12", ...).anchor_row == 12``."""
+        return int("".join(ch for ch in self.anchor if ch.isdigit()))
 
 
 @dataclass(frozen=True)
@@ -132,6 +146,8 @@ class Layout:
     validations: list[Validation] = field(default_factory=list)
     cond_fills: list[CondFill] = field(default_factory=list)
     print_area: str | None = None
+    #: manual page breaks: a new printed page starts at each of these rows
+    row_breaks: list[int] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)  # what a job wants to report about the layout
     #: rows whose height :func:`fit_row_heights` estimated from wrapped text (live Excel re-fits
     #: those itself, exactly, where no merged cell is involved)
@@ -203,9 +219,11 @@ def text_width(s: str) -> float:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in s)
 
 
-def fit_row_heights(lay: Layout, rows: list[int] | None = None, line: float = 14.0) -> None:
+def fit_row_heights(lay: Layout, rows: list[int] | None = None, line: float = 16.0) -> None:
     """Set row heights so wrapped text shows in full when printed (Excel and LibreOffice do not
-    re-fit rows of a generated file). A row keeps a larger height already set."""
+    re-fit rows of a generated file). A row keeps a larger height already set. A line is 16 points:
+    a CJK font's line at 11 points (宋体, or Noto Sans CJK where LibreOffice prints) is taller than
+    Calibri's 15."""
     import math
 
     span = {}
@@ -229,3 +247,68 @@ def fit_row_heights(lay: Layout, rows: list[int] | None = None, line: float = 14
             if h and h > lay.heights.get(r, 0):
                 lay.heights[r] = h
                 lay.fitted_rows.add(r)
+
+
+#: A4 in points (portrait width, height); a column of width w (Excel characters) is about
+#: ``w * 7 + 5`` pixels = ``(w * 7 + 5) * 0.75`` points.
+A4 = (595.0, 842.0)
+
+
+def page_rows(lay: Layout, default_height: float = 15.0, footer_room: float = 36.0) -> list[int]:
+    """The rows at which each printed page starts (estimated, fit-to-width scaling and the manual
+    breaks of ``lay.row_breaks`` included). Excel and LibreOffice paginate alike to within a row
+    or two; the estimate is used to keep charts off page breaks.
+
+    >>> lay = Layout("x", orientation="portrait", fit_width=False)
+    >>> for r in range(1, 101):
+    ...     lay.put(r, 1, r)
+    >>> page_rows(lay)[:3]
+    [1, 48, 95]
+    """
+    w, h = A4 if lay.orientation == "portrait" else (A4[1], A4[0])
+    left, right, top, bottom = lay.margins
+    width = w - (left + right) * 72
+    height = h - (top + bottom) * 72 - footer_room
+    cols = range(1, max(lay.max_col, max(lay.widths, default=0)) + 1)
+    sheet_width = sum((lay.widths.get(c, 8.43) * 7 + 5) * 0.75 for c in cols)
+    scale = min(1.0, width / sheet_width) if lay.fit_width and sheet_width else 1.0
+    room = height / scale
+    last = max(lay.max_row, max((c.anchor_row + int(c.height / 0.529) for c in lay.charts), default=0))
+    starts, used = [1], 0.0
+    breaks = set(lay.row_breaks)
+    for r in range(1, last + 1):
+        rh = lay.heights.get(r, default_height)
+        if r != starts[-1] and (r in breaks or used + rh > room):
+            starts.append(r)
+            used = 0.0
+        used += rh
+    return starts
+
+
+def keep_charts_on_page(lay: Layout, row_heights: tuple[float, ...] = (15.0, 18.0, 21.0)) -> None:
+    """Add a page break before a chart's block (``keep_from``, else its anchor row) wherever the
+    chart could straddle a page break. Rows without a set height are as tall as the font makes
+    them (15 points in Calibri, about 18 in a CJK font), so every height of ``row_heights`` is
+    tried: the break goes in if the chart straddles a page break under any of them."""
+    for default_height in row_heights:
+        _keep_charts(lay, default_height)
+
+
+def _keep_charts(lay: Layout, default_height: float) -> None:
+    import bisect
+
+    for ch in sorted(lay.charts, key=lambda c: c.anchor_row):
+        starts = page_rows(lay, default_height)
+        top = ch.anchor_row
+        rows, need = top, ch.height * 28.35
+        while need > 0:
+            need -= lay.heights.get(rows, default_height)
+            rows += 1
+        bottom = rows - 1
+        page = bisect.bisect_right(starts, top) - 1
+        nxt = starts[page + 1] if page + 1 < len(starts) else None
+        if nxt is not None and nxt <= bottom:
+            at = ch.keep_from or top
+            if at > starts[page] and at not in lay.row_breaks:
+                lay.row_breaks.append(at)
+    lay.row_breaks.sort()

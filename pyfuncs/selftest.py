@@ -455,11 +455,43 @@ def check_udfs(report: SelftestReport, cases: list[UdfCase] | None = None) -> No
             report.add("工作表函数", name, SKIP, "没有自检样例（请在 pyfuncs/selftest.py 的 udf_cases 中补充）")
 
 
-def _show(value: Any) -> str:
-    text = repr(value) if not isinstance(value, str) else value
+def _plain(value: Any) -> str:
+    """A value as staff read it: dates as YYYY-MM-DD, rows joined by ；, cells by ，, a problem by
+    its Chinese text; never a Python repr.
+
+    >>> _plain([[dt.date(2026, 6, 30)], [dt.date(2027, 1, 15)]])
+    '2026-06-30；2027-01-15'
+    >>> _plain([["回访日期", "部位"], [dt.date(2026, 2, 14), None]])
+    '回访日期，部位；2026-02-14，'
+    >>> _plain({"a": 1.0})
+    'a：1'
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="minutes") if value.time() != dt.time() else value.date().isoformat()
     if isinstance(value, dt.date):
-        text = value.isoformat()
-    return _one_line(text, 120)
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    if isinstance(value, dict):
+        return "，".join(f"{_plain(k)}：{_plain(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        rows = [_plain(v) for v in value]
+        if value and all(isinstance(v, (list, tuple)) for v in value):
+            return "；".join(rows)
+        return ("；" if all(isinstance(v, (list, tuple)) and len(v) == 1 for v in value) else "，").join(rows)
+    if hasattr(value, "message") and hasattr(value, "sheet"):  # a Problem
+        return str(getattr(value, "label", None) or value.message)
+    return str(value)
+
+
+def _show(value: Any) -> str:
+    return _one_line(_plain(value), 120)
 
 
 # --- jobs ------------------------------------------------------------------------------------------

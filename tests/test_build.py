@@ -338,14 +338,12 @@ def test_data_sheet_frozen_under_header_and_prints_well(wb, key):
     t = schema.TABLES[key]
     ws = wb[t.sheet]
     assert ws.freeze_panes == "A2"
-    wide = build.pages_wide(t)
-    _assert_print_setup(ws, "$1:$1", wide)
-    if wide > 1:  # wide ledgers print across pages with their ID columns repeated
-        assert ws.print_title_cols == "$A:$B"
-        assert ws.page_setup.pageOrder == "overThenDown"
+    _assert_print_setup(ws, "$1:$1")  # every ledger, 报修台账 too: one page wide, landscape
+    assert ws.page_setup.fitToWidth == 1 and not ws.print_title_cols
     for j, col in enumerate(t.columns):
-        align = ws.cell(row=2, column=j + 1).alignment.horizontal
-        assert (align == "center") == (col.kind in ("date", "choice")), col.header
+        align = ws.cell(row=2, column=j + 1).alignment
+        assert (align.horizontal == "center") == (col.kind in ("date", "choice")), col.header
+        assert bool(align.wrap_text) == (col.kind == "text" and col.width >= build.WRAP_WIDTH), col.header
 
 
 def _assert_print_setup(ws, title_rows, wide=1):

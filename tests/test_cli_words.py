@@ -16,7 +16,7 @@ ARGPARSE_ENGLISH = ("usage", "positional arguments", "optional arguments", "opti
                     "did you mean", "maybe you meant", "choose from", "version number")
 #: ASCII words a Chinese user may see: the program, its commands, product and format names
 ALLOWED_WORDS = {"aftercare", "Excel", "JSON", "Python", "xlwings", "conf", "pyfuncs", "pythonw", "YYYY",
-                 "plan", "repair", "visit", "notice", "Windows", "PATH", "DLL", "Linux"}
+                 "plan", "repair", "visit", "notice", "Windows", "PATH", "DLL", "Linux", "PDF", "LibreOffice"}
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
@@ -40,7 +40,7 @@ def english_words(text: str, typed: list[str] = ()) -> list[str]:
         t = t.replace(f"「{word}」", " ")
     for opt in sorted(_option_strings(), key=len, reverse=True):
         t = re.sub(rf"(?<![\w-]){re.escape(opt)}(?![\w-])", " ", t)
-    t = re.sub(r"[\w.\\:/-]*\.(?:xlsm|xlsx|exe|conf)\b|\.aftercare-backup", " ", t)  # file names
+    t = re.sub(r"[\w.\\:/-]*\.(?:xlsm|xlsx|exe|conf|pdf)\b|\.aftercare-backup", " ", t)  # file names
     t = re.sub(r"\b[A-Z]{2}\d{4}-\d+\b", " ", t)  # XM2024-01, BX2026-0001
     t = re.sub(r"\b[A-Z]:\\\S*", " ", t)  # C:\Python311\...
     allowed = ALLOWED_WORDS | set(_commands())

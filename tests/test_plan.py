@@ -135,7 +135,8 @@ def test_run_writes_printable_plan_and_fills_terms(book):
     # month grouping: detail rows at outline level 1, one subtotal row after each month
     for r in rows:
         assert ws.row_dimensions[r].outlineLevel == 1
-    subtotals = [r for r in range(4, ws.max_row + 1) if not ws.cell(r, 3).value]
+    total = next(r for r in range(4, ws.max_row + 1) if "全年合计" in str(ws.cell(r, 1).value))
+    subtotals = [r for r in range(4, total + 1) if not ws.cell(r, 3).value]
     months = {d.month for d in dates}
     assert len(subtotals) == len(months) + 1  # + the year total
     assert all(ws.row_dimensions[r].outlineLevel == 0 for r in subtotals)
@@ -238,11 +239,13 @@ def test_rerun_keeps_staff_cells_outside_the_plan_table(book):
     new_row = next(r for r, v in rows2.items() if (v["项目编号"], v["计划日期"]) == key)
     assert ws2.cell(new_row, j).value == "已电话预约"
     new_total = max(rows2) + 2
-    below = {(r, c): ws2.cell(r, c).value for r in range(new_total + 1, ws2.max_row + 1)
+    sign_row = new_total + 2  # 编制 / 审核 / 批准 / 日期, one blank row under the total
+    assert [v for v in (ws2.cell(sign_row, c).value for c in range(1, n + 1)) if v] == ["编制：", "审核：", "批准：", "日期："]
+    below = {(r, c): ws2.cell(r, c).value for r in range(sign_row + 1, ws2.max_row + 1)
              for c in range(1, ws2.max_column + 1) if ws2.cell(r, c).value is not None}
-    # in their old order, columns kept, one blank row under the total
-    assert below == {(new_total + 2, n + 2): "审核：王主任", (new_total + 2 + subtotal - 1, n): "本月人手不足",
-                     (new_total + 2 + total + 2, 2): "年终总结见附件", (new_total + 2 + total + 3, 5): 42}
+    # in their old order, columns kept, one blank row under the sign-off row
+    assert below == {(sign_row + 2, n + 2): "审核：王主任", (sign_row + 2 + subtotal - 1, n): "本月人手不足",
+                     (sign_row + 2 + total + 2, 2): "年终总结见附件", (sign_row + 2 + total + 3, 5): 42}
     hints = [p for p in res.problems if p.sheet == SHEET and p.level == "提示"]
     assert hints and "4 个单元格" in hints[0].message and hints[0].row == 1
 

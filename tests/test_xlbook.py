@@ -520,7 +520,7 @@ def test_the_plan_sheet_renders_in_excel_with_its_print_setup():
     assert ws.Range("B4").NumberFormat == "yyyy-mm-dd" and ws.Range("A1").MergeArea.Address == f"$A$1:${last}$1"
     # the wrapped parts row is fitted by Excel itself; the title and header keep their heights
     assert lay.fitted_rows == {6} and data.autofit == [("rows", [(6, 1, 6, comfake.MAX_COLS)])]
-    assert data.row_heights == {1: 30.0, 3: 20.0}
+    assert data.row_heights == {1: 30.0, 3: 20.0, lay.meta["sign_row"]: 28.0}  # + 编制/审核/批准
     assert calls < 150, app.rec.top()
 
 

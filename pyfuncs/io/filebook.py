@@ -328,11 +328,20 @@ class FileBook(Book):
         from openpyxl.cell.cell import MergedCell
 
         ws = self._ws(sheet)
+        # a cell with no format of its own takes its column's (the table font, alignment, wrap),
+        # as a cell staff type in Excel does
+        width = max((len(r) for r in rows), default=0)
+        col_styles = [_column_style(ws, left + j) for j in range(width)]
+        wrap = [_wrap_width(ws, left + j, st) for j, st in enumerate(col_styles)]
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 cell = ws.cell(row=top + i, column=left + j)
                 if isinstance(cell, MergedCell):
                     continue
+                if col_styles[j] is not None and not cell.has_style:
+                    cell._style = copy(col_styles[j])
+                if wrap[j] and isinstance(v, str) and v:
+                    _fit_height(ws, top + i, v, wrap[j])
                 v = to_cell(v)
                 if isinstance(v, str):
                     v = _ILLEGAL.sub("", v)
@@ -465,6 +474,45 @@ class FileBook(Book):
         bak = safe_save(target, write, keep=self.keep)
         self.dirty = False
         return bak
+
+
+def _wrap_width(ws, col: int, style) -> float:
+    """The width of column ``col`` when its column format wraps text, else 0."""
+    from openpyxl.utils import get_column_letter
+
+    if style is None or not ws.parent._alignments[style.alignmentId].wrap_text:
+        return 0.0
+    return ws.column_dimensions[get_column_letter(col)].width or 8.43
+
+
+def _fit_height(ws, row: int, text: str, width: float, line: float = 13.5) -> None:
+    """Make ``row`` tall enough for ``text`` wrapped in a column ``width`` characters wide (a
+    file's rows are not re-fitted when Excel or LibreOffice opens it); a taller row stays."""
+    import math
+
+    from pyfuncs.layout import text_width
+
+    n = sum(max(1, math.ceil(text_width(part) / max(width - 1, 2))) for part in text.split("\n"))
+    if n > 1:
+        dim = ws.row_dimensions[row]
+        need = round(line * n + 3, 1)
+        if (dim.height or 0) < need:
+            dim.height = need
+
+
+def _column_style(ws, col: int):
+    """The style array of column ``col``'s column format (``<col style=...>``), or None."""
+    from openpyxl.utils import get_column_letter
+
+    letter = get_column_letter(col)
+    dims = ws.column_dimensions
+    if letter in dims:
+        dim = dims[letter]
+    else:  # a <col min max> range covering several columns is stored under its first letter
+        dim = next((d for d in dims.values() if d.min and d.max and d.min <= col <= d.max), None)
+    if dim is None or not dim.has_style:
+        return None
+    return dim._style
 
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

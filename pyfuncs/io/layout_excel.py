@@ -272,6 +272,7 @@ def clear_sheet(ws) -> None:
     charts = ws.ChartObjects()
     if charts.Count:
         charts.Delete()
+    ws.ResetAllPageBreaks()  # the old layout's manual page breaks
 
 
 def set_widths(ws, widths: dict[int, float]) -> None:
@@ -396,6 +397,7 @@ def _page_setup(ws, lay: Layout, app) -> None:
         left, right, top, bottom = lay.margins
         ps.LeftMargin, ps.RightMargin = left * inch, right * inch
         ps.TopMargin, ps.BottomMargin = top * inch, bottom * inch
+        ps.HeaderMargin = ps.FooterMargin = 0.25 * inch  # as pyfuncs.io.layout_openpyxl.FOOTER_MARGIN
         ps.CenterHorizontally = lay.center_horizontally
         if lay.print_title_rows:
             ps.PrintTitleRows = "$" + lay.print_title_rows.replace(":", ":$")
@@ -405,6 +407,8 @@ def _page_setup(ws, lay: Layout, app) -> None:
             ps.CenterFooter = lay.footer
         if lay.header:
             ps.CenterHeader = lay.header
+        for r in lay.row_breaks:
+            ws.HPageBreaks.Add(ws.Range(f"A{r}"))  # a new page starts at row r
     except Exception as e:  # noqa: BLE001 - no printer installed: Excel refuses page setup; not fatal
         from pyfuncs.io.xlbook import _com_error
 
@@ -443,3 +447,9 @@ def _chart(ws, spec: ChartSpec) -> None:
             axis = chart.Axes(kind, group)
             axis.HasTitle = True
             axis.AxisTitle.Text = title
+    with contextlib.suppress(Exception):  # every category labelled, the rate axis ends at 100%
+        cat = chart.Axes(1, 1)  # xlCategory
+        cat.TickLabelSpacing = spec.label_every
+        cat.TickMarkSpacing = spec.label_every
+        if spec.y_max is not None:
+            chart.Axes(2, 1).MaximumScale = spec.y_max

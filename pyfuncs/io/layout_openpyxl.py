@@ -8,6 +8,8 @@ from typing import Any
 from pyfuncs.layout import STYLES, ChartSpec, Layout
 
 _STYLE_CACHE: dict[str, Any] = {}
+#: Distance (inch) of the printed header and footer from the page edge.
+FOOTER_MARGIN = 0.25
 
 
 def _openpyxl_style(name: str):
@@ -99,6 +101,9 @@ def render(ws, lay: Layout) -> None:
     left, right, top, bottom = lay.margins
     ws.page_margins.left, ws.page_margins.right = left, right
     ws.page_margins.top, ws.page_margins.bottom = top, bottom
+    # header and footer well inside the top and bottom margins (openpyxl's 0.5 inch leaves a
+    # footer no room under a 0.6 inch margin: LibreOffice cuts it off)
+    ws.page_margins.header = ws.page_margins.footer = FOOTER_MARGIN
     ws.print_options.horizontalCentered = lay.center_horizontally
     if lay.print_title_rows:
         ws.print_title_rows = lay.print_title_rows
@@ -136,6 +141,11 @@ def render(ws, lay: Layout) -> None:
     for cf in lay.cond_fills:
         ws.conditional_formatting.add(cf.ref, FormulaRule(formula=[cf.formula.lstrip("=")],
                                                           fill=PatternFill("solid", bgColor=cf.fill)))
+    if lay.row_breaks:
+        from openpyxl.worksheet.pagebreak import Break
+
+        for r in lay.row_breaks:
+            ws.row_breaks.append(Break(id=r - 1))  # a break after row r-1: a new page starts at row r
     for ch in lay.charts:
         ws.add_chart(_openpyxl_chart(ws, ch), ch.anchor)
 
@@ -163,6 +173,12 @@ def _openpyxl_chart(ws, spec: ChartSpec):
     chart.y_axis.delete = False
     chart.add_data(ref(spec.data), titles_from_data=True)
     chart.set_categories(ref(spec.cats))
+    # every category labelled (Excel and LibreOffice skip some when they find the axis crowded)
+    chart.x_axis.tickLblSkip = spec.label_every
+    chart.x_axis.tickMarkSkip = spec.label_every
+    if spec.y_max is not None:
+        chart.y_axis.scaling.max = spec.y_max
+        chart.y_axis.scaling.min = 0
     chart.width, chart.height = spec.width, spec.height
     chart.legend.position = "b"
     if spec.kind == "bar+line" and spec.line_data:

@@ -253,12 +253,14 @@ def _excel_text(template: str, **parts: str) -> str:
 
 
 def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, str] | None = None,
-                loose: list[tuple[int, int, Any]] | None = None, notice: str = "") -> Layout:
+                loose: list[tuple[int, int, Any]] | None = None, notice: str = "",
+                signed: list[str] | None = None) -> Layout:
     """Title, generated date, header row at A3, rows by month (outline level 1) each followed by a
     subtotal row (formulas: visits planned / done in the month), A4 landscape, fit to width.
     ``loose`` cells (staff's, from outside the old plan's table) go under the year total, one row
     apart, in their columns and order. ``notice`` is added to the note under the title (e.g. the
-    year's holidays are an estimate)."""
+    year's holidays are an estimate). Under the total, the sign-off row (``sign`` of plan.toml:
+    编制 / 审核 / 批准 / 日期); ``signed`` are the old sign-off row's texts (编制：张三), kept."""
     t = texts or plan_texts()
     table = plan_table(year)
     cols = table.columns
@@ -317,18 +319,40 @@ def plan_layout(plan: pd.DataFrame, year: int, today: dt.date, texts: dict[str, 
             done=f'COUNTIF({state_l}{first}:{state_l}{last},"已回访")'), "subtotal")
         lay.merge(r, col_of["name"], r, col_of["parts"])
         r += 1
-    lay.put(r, 1, _excel_text(t["year_total"], count=f"COUNTA({pid_l}{FIRST_ROW}:{pid_l}{max(r - 1, FIRST_ROW)})"),
+    lay.put(r, 1, _excel_text(t["year_total"], count=f"COUNTA({pid_l}{FIRST_ROW}:{pid_l}{max(r - 1, FIRST_ROW)})",
+                              done=f'COUNTIF({state_l}{FIRST_ROW}:{state_l}{max(r - 1, FIRST_ROW)},"已回访")'),
             "subtotal")
+    for c in range(2, n + 1):
+        lay.put(r, c, None, "subtotal")
     lay.merge(r, 1, r, n)
     lay.autofilter = f"A{HEADER_ROW}:{col_letter(n + len(extras))}{max(r - 1, HEADER_ROW)}"
     fit_row_heights(lay, [2] + list(range(FIRST_ROW, r)))
     staff_column_checks(lay, cols, FIRST_ROW, r - 1)
+    # the sign-off row, one blank row under the total, spread over the page width
+    total_row = r
+    sign = list(t.get("sign") or [])
+    if sign:
+        # what staff wrote in the old sign-off row (编制：张三) stays, in its place
+        kept = {}
+        for v in (signed or []):
+            label = next((x for x in sign if v.strip().startswith(x)), None)
+            if label is not None and label not in kept:
+                kept[label] = v
+        r += 2
+        step = max(1, n // len(sign))
+        for i, label in enumerate(sign):
+            c = 1 + i * step
+            lay.put(r, c, kept.get(label, label), "sign_label")
+            lay.merge(r, c, r, min(n, c + step - 1))
+        lay.heights[r] = 28
+    lay.meta["total_row"], lay.meta["sign_row"] = total_row, r if sign else None
     if loose:
         top = min(row for row, _, _ in loose)
         for row, c, v in loose:
             lay.put(r + 2 + row - top, c, v)
             if r + 2 + row - top != row:
                 lay.meta.setdefault("moved", []).append((row, c, r + 2 + row - top))
+    lay.print_area = f"A1:{col_letter(max(n + len(extras), lay.max_col))}{lay.max_row}"
     return lay
 
 
@@ -394,7 +418,7 @@ def read_plan(book, year: int):
         df[k] = frame.df[k].map(lambda v: None if pd.isna(v) else pd.Timestamp(v).date())
         raw_bad = frame.raw[k].map(lambda v: not is_blank(v)) & frame.df[k].isna()
         df.loc[raw_bad, k] = frame.raw.loc[raw_bad, k]  # keep staff's unparseable text as is
-    extras, frame.loose = _staff_cells(book, frame)
+    extras, frame.loose, frame.signed = _staff_cells(book, frame)
     for header, values in extras.items():
         df[EXTRA + header] = values
     df = df[df["project_id"].map(cell_text) != ""]
@@ -405,7 +429,7 @@ def read_plan(book, year: int):
 EXTRA = "extra:"  # plan columns staff added to the sheet, carried as "extra:<header>"
 
 
-def _staff_cells(book, frame) -> tuple[dict[str, list[Any]], list[tuple[int, int, Any]]]:
+def _staff_cells(book, frame) -> tuple[dict[str, list[Any]], list[tuple[int, int, Any]], list[str]]:
     """What staff put on the plan sheet beyond the schema's columns, so a regenerated plan loses
     none of it:
 
@@ -414,12 +438,13 @@ def _staff_cells(book, frame) -> tuple[dict[str, list[Any]], list[tuple[int, int
       repeated header gets （原X列） added;
     - loose cells (row, column, value): everything else outside what the plan generates (beside
       the title, beside the subtotal rows, under the year total), written back under the new year
-      total (:func:`plan_layout`), in the same columns and the same order.
+      total (:func:`plan_layout`), in the same columns and the same order;
+    - the sign-off row's texts (编制：张三), which go back into the new sign-off row.
 
     Values are read as values (a formula as its last result)."""
     height, width = book.extent(frame.sheet)
     if not height or not width:
-        return {}, []
+        return {}, [], []
     grid = book.read(frame.sheet, (1, 1, height, width))
     hr = frame.header_row
     n = len(frame.table.columns)
@@ -453,10 +478,14 @@ def _staff_cells(book, frame) -> tuple[dict[str, list[Any]], list[tuple[int, int
                 name = f"{name}（原{col_letter(col)}列）"
         extras[name] = values
         carried.add(col)
-    loose = []
+    loose, signed = [], []
+    labels = tuple(plan_texts().get("sign") or ())
     for r, row in enumerate(grid, start=1):
         for c, v in enumerate(row, start=1):
             if v is None or is_blank(v):
+                continue
+            if r == table_end + 2 and labels and isinstance(v, str) and v.strip().startswith(labels):
+                signed.append(v)  # the sign-off row: regenerated with what staff wrote in it
                 continue
             if r < hr and c <= n:
                 continue  # the title and its notes: regenerated
@@ -465,7 +494,7 @@ def _staff_cells(book, frame) -> tuple[dict[str, list[Any]], list[tuple[int, int
             if hr < r <= table_end and r not in data_rows and c in (1, frame.cols.get("name")):
                 continue  # the subtotal and year total texts: regenerated
             loose.append((r, c, v))
-    return extras, loose
+    return extras, loose, signed
 
 
 def holiday_notice(years: list[int], dates: str = "计划日期", then: str = "再重新生成计划") -> str:
@@ -524,7 +553,8 @@ def run(book, opts: JobOptions) -> JobResult:
     notice = holiday_notice(estimated) if estimated else ""
     if notice:
         result.problems.append(Problem(HOLIDAYS_SHEET, None, None, notice, "提示"))
-    lay = plan_layout(merged, year, opts.today, loose=old.loose if old is not None else None, notice=notice)
+    lay = plan_layout(merged, year, opts.today, loose=old.loose if old is not None else None, notice=notice,
+                      signed=old.signed if old is not None else None)
     moved = lay.meta.get("moved", [])
     if moved:
         r, c, to = moved[0]

@@ -32,7 +32,7 @@ import pandas as pd
 
 from pyfuncs.core.parts import DISCIPLINES, PART_LABELS
 from pyfuncs.jobs import JobOptions, JobResult, Problem
-from pyfuncs.layout import ChartSpec, Layout, fit_row_heights
+from pyfuncs.layout import keep_charts_on_page, ChartSpec, Layout, fit_row_heights
 from pyfuncs.schema import CAUSES, REPORT_SHEET, URGENCIES
 
 GOOD_LEVELS = ("很满意", "满意")
@@ -318,6 +318,7 @@ def report_layout(rep: Report) -> Layout:
     r += 1
 
     section("四、报修按部位和原因（件）")
+    block = r - 1
     ct = rep.by_part_cause
     chart_rows = 16
     if len(ct):
@@ -329,7 +330,7 @@ def report_layout(rep: Report) -> Layout:
         lay.charts.append(ChartSpec(
             "bar", "报修按部位和原因", f"A{r + 1}",
             data=(2, top, 1 + n_causes, top + len(ct)), cats=(1, top + 1, 1, top + len(ct)),
-            x_title="", y_title="件", stacked=True, width=18, height=11))
+            x_title="", y_title="件", stacked=True, width=18, height=11, keep_from=block))
         r += 24
     else:
         lay.put(r, 1, "没有报修记录。", "note")
@@ -356,12 +357,13 @@ def report_layout(rep: Report) -> Layout:
     r += 1
 
     section("六、近12个月报修和超期（件）")
+    block = r - 1
     top = table(["月份", "报修", "其中超期（含已结）"],
                 [(m.month, m.repairs, m.overdue) for m in rep.by_month.itertuples()], ["center", "int", "int"])
     lay.charts.append(ChartSpec(
         "bar+line", "近12个月报修和超期", f"E{top}",
         data=(2, top, 2, top + 12), cats=(1, top + 1, 1, top + 12), line_data=(3, top, 3, top + 12),
-        y_title="报修（件）", line_axis_title="超期（件）", width=13, height=7))
+        y_title="报修（件）", line_axis_title="超期（件）", width=13, height=7, keep_from=block))
     r = max(r, top + chart_rows) + 1
 
     section("七、响应时间（报修日期→到场日期，天；未填到场日期的按完成或验收日期）")
@@ -376,6 +378,7 @@ def report_layout(rep: Report) -> Layout:
         r += 1
 
     section("八、回访满意度")
+    block = r - 1
     if len(rep.sat_year):
         top = table(["年份", "评价次数", "满意及以上", "满意率", "平均分"],
                     [(int(y.year), int(y.rated), int(y.good), y.rate, y.mean) for y in rep.sat_year.itertuples()],
@@ -384,7 +387,7 @@ def report_layout(rep: Report) -> Layout:
         lay.charts.append(ChartSpec(
             "bar+line", "回访满意度（按年）", f"A{r + 1}",
             data=(4, top, 4, top + n), cats=(1, top + 1, 1, top + n), line_data=(5, top, 5, top + n),
-            y_title="满意率", line_axis_title="平均分", width=15, height=7))
+            y_title="满意率", line_axis_title="平均分", width=15, height=7, y_max=1, keep_from=block))
         r += chart_rows + 2
         table(["项目编号", "项目名称", "年份", "评价次数", "满意率", "平均分"],
               [(p.project_id, p.name, int(p.year), int(p.rated), p.rate, p.mean) for p in rep.sat_project.itertuples()],
@@ -413,6 +416,7 @@ def report_layout(rep: Report) -> Layout:
 
     lay.print_area = f"A1:{col_letter(max(ncol, lay.max_col))}{r}"
     fit_row_heights(lay)
+    keep_charts_on_page(lay)  # after the row heights: they decide where the pages break
     return lay
 
 
