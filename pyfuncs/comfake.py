@@ -601,6 +601,8 @@ class Application(ComObject):
         self.message_boxes: list[tuple[str, str, int]] = []
         #: files written by ``Workbook.SaveCopyAs`` (the ribbon's backup before a job)
         self.saved_copies: list[str] = []
+        #: ``ExportAsFixedFormat`` calls: (sheet names, file)
+        self.exported: list[tuple[list[str], str]] = []
         self.dialogs: list[str] = []
         self.screen_changes = 0
         self.events = 0
@@ -879,6 +881,8 @@ class Sheets(ComObject):
         return self._default(key)
 
     def _default(self, key):
+        if isinstance(key, (tuple, list)):  # Sheets(Array("a", "b")): a group of sheets
+            return SheetGroup(self._app, self.book, [self.book.sheet(k) for k in key])
         return Worksheet(self._app, self.book, self.book.sheet(key))
 
     def Add(self, Before=None, After=None, Count=None, Type=None):  # noqa: N802,N803
@@ -897,6 +901,27 @@ class Sheets(ComObject):
         book.saved = False
         self._app._changed(values=False)
         return Worksheet(self._app, book, data)
+
+
+class SheetGroup(ComObject):
+    """``Sheets(Array(...))``: the sheets named, for printing them together."""
+
+    _kind = "Sheets"
+
+    def __init__(self, app, book: WorkbookData, sheets: list):
+        super().__init__(app)
+        self.book, self.sheets = book, sheets
+
+    Count = property(lambda self: len(self.sheets))
+
+    def ExportAsFixedFormat(self, Type, Filename=None, Quality=0, IncludeDocProperties=True,  # noqa: N802,N803
+                            IgnorePrintAreas=False, From=None, To=None, OpenAfterPublish=False):
+        """Excel prints the sheets into one PDF (Type 0). The fake records the call and writes a
+        placeholder file (it has no renderer); ``app.exported`` holds (sheet names, file)."""
+        if Type != 0 or not Filename:
+            raise _fail("Document not saved.", E_EXCEL)
+        Path(Filename).write_bytes(b"%PDF-1.4\n% comfake placeholder\n")
+        self._app.exported.append(([s.name for s in self.sheets], str(Filename)))
 
 
 class Worksheet(ComObject):

@@ -142,6 +142,30 @@ def backup_before_job(book, job: str) -> tuple[Path | None, str]:
     return bak, f"作业前的工作簿已备份：{BACKUP_DIR}{os.sep}{bak.name}（“恢复上一版”可打开它）。"
 
 
+def forms_pdf(book, result, now: "dt.datetime | None" = None) -> str:
+    """打印回访单 in Excel: the form sheets the job wrote, printed by Excel into one PDF beside the
+    workbook (``Sheets(Array(...)).ExportAsFixedFormat``, as ``aftercare forms --pdf`` does with
+    LibreOffice), named ``<workbook> 单据 <time>.pdf``; returns the message line (where it went,
+    or why there is none). The sheets stay in the workbook for Ctrl+P as before.
+    """
+    sheets = list((result.summary or {}).get("forms") or [])
+    if not sheets:
+        return ""
+    try:
+        full = str(book.wb.FullName)
+    except Exception:  # noqa: BLE001
+        full = ""
+    path = Path(full) if full and "://" not in full else None
+    if path is None or not path.is_absolute() or not path.parent.is_dir():
+        return "单据没有另存为 PDF：工作簿不在本机的文件夹中（请先保存到本机，或用 Ctrl+P 打印）。"
+    pdf = path.with_name(f"{path.stem} 单据 {(now or dt.datetime.now()):%Y-%m-%d %H.%M.%S}.pdf")
+    try:
+        book.wb.Worksheets(tuple(sheets)).ExportAsFixedFormat(0, str(pdf), 0, True, False)
+    except Exception as e:  # noqa: BLE001 - the forms are written; only the PDF failed
+        return f"单据已生成，但没有另存为 PDF（{type(e).__name__}: {e}）；可用 Ctrl+P 打印。"
+    return f"{len(sheets)} 份单据已另存为 PDF：{pdf}"
+
+
 def failure_text(job: str, error: BaseException, log: Path | None, backup: Path | None = None) -> str:
     """The message box for a job that failed (Chinese): what failed, what to do, where the
     details are."""
@@ -184,6 +208,8 @@ def run(job: str, **options: Any):
                 write_result_sheet(book, result.problems, today)
                 listed = True
         text, mode = message_text(result, listed_on_sheet=listed), "info"
+        if job == "forms":
+            text += "\n\n" + forms_pdf(book, result)
         if note:
             text += "\n\n" + note
     except BookError as e:

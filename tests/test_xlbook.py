@@ -299,6 +299,30 @@ def test_the_ribbons_forms_button_prints_the_selected_plan_rows(ribbon):
     assert result.summary["count"] >= 1 and len(app.message_boxes) == 2
     assert "生成了" in app.message_boxes[-1][0]
     assert all(name in [s.Name for s in wb.Worksheets] for name in result.summary["forms"])
+    # Excel prints the forms into one PDF beside the workbook (as aftercare forms --pdf does)
+    ((sheets, pdf),) = app.exported
+    assert sheets == result.summary["forms"] and Path(pdf).parent == Path(wb.FullName).parent
+    assert Path(pdf).name.startswith("ribbon 单据 ") and Path(pdf).suffix == ".pdf" and Path(pdf).is_file()
+    assert f"{len(sheets)} 份单据已另存为 PDF：{pdf}" in app.message_boxes[-1][0]
+
+
+def test_forms_pdf_is_said_when_excel_cannot_write_it(ribbon, monkeypatch):
+    import pyfuncs.macros as macros
+
+    app, wb = ribbon
+    macros.plan()
+    ws = wb.Worksheets(f"回访计划{dt.date.today().year}")
+    ws.Activate()
+    ws.Range("A4:B4").Select()
+
+    def refuse(self, *a, **k):
+        raise comfake._fail("Document not saved. The document may be open.", comfake.E_EXCEL)
+
+    monkeypatch.setattr(comfake.SheetGroup, "ExportAsFixedFormat", refuse)
+    result = macros.forms()
+    assert result is not None and result.summary["count"] >= 1  # the forms are written all the same
+    text = app.message_boxes[-1][0]
+    assert "单据已生成，但没有另存为 PDF" in text and "Ctrl+P" in text
 
 
 def test_round_trips_do_not_grow_with_the_number_of_rows(two_sizes):
