@@ -136,12 +136,16 @@ def _dos_time(t: tuple) -> tuple[int, int]:
     return (h << 11) | (mi << 5) | (s // 2), ((max(y, 1980) - 1980) << 9) | (mo << 5) | d
 
 
-def write_package(src: str | os.PathLike, changes: Mapping[str, bytes | None], dst: str | os.PathLike) -> None:
-    """Write ``dst``: ``src``'s members in order, untouched ones copied as compressed bytes,
-    ``changes`` applied (bytes: deflated anew; None: dropped; names not in ``src``: appended)."""
+def write_package(src: str | os.PathLike, changes: Mapping[str, bytes | None], dst, *, level: int = 6) -> None:
+    """Write ``dst`` (a path or a binary file): ``src``'s members in order, untouched ones copied
+    as compressed bytes, ``changes`` applied (bytes: deflated anew at ``level``; None: dropped;
+    names not in ``src``: appended)."""
+    import contextlib
+
     now = _dos_time(time.localtime()[:6])
     entries = []  # (name bytes, flags, method, dostime, dosdate, crc, csize, usize, offset)
-    with zipfile.ZipFile(src) as z, open(dst, "wb") as out:
+    with zipfile.ZipFile(src) as z, \
+            (open(dst, "wb") if isinstance(dst, (str, os.PathLike)) else contextlib.nullcontext(dst)) as out:
         def put(name: str, method: int, dtime: int, ddate: int, crc: int, data: bytes, usize: int) -> None:
             nb = name.encode("utf-8")
             flags = 0 if nb.isascii() else _FLAG_UTF8
@@ -154,7 +158,7 @@ def write_package(src: str | os.PathLike, changes: Mapping[str, bytes | None], d
             entries.append((nb, flags, method, dtime, ddate, crc, len(data), usize, offset))
 
         def deflated(name: str, data: bytes, dtime: int, ddate: int) -> None:
-            c = zlib.compressobj(6, zlib.DEFLATED, -15)
+            c = zlib.compressobj(level, zlib.DEFLATED, -15)
             packed = c.compress(data) + c.flush()
             put(name, zipfile.ZIP_DEFLATED, dtime, ddate, zlib.crc32(data), packed, len(data))
 
@@ -182,3 +186,33 @@ def write_package(src: str | os.PathLike, changes: Mapping[str, bytes | None], d
         if len(entries) >= 0xFFFF:
             raise ValueError("too many zip members")
         out.write(_END.pack(0x06054B50, 0, 0, len(entries), len(entries), cd_size, cd_start, 0))
+
+
+def sheet_parts(parts: Mapping[str, bytes]) -> dict[str, str]:
+    """{sheet name: its part} of a package (worksheets and chartsheets, in tab order)."""
+    from html import unescape
+    import re
+
+    from pyfuncs.io.filebook import _MapReader, _part_rels, _workbook_part
+
+    wb = _workbook_part(parts)
+    if not wb:
+        return {}
+    rels = _part_rels(_MapReader(parts), wb)
+    out = {}
+    for m in re.finditer(rb"<(?:\w+:)?sheet\s[^>]*>", parts[wb]):
+        tag = m.group(0).decode("utf-8")
+        name = re.search(r'\sname="([^"]*)"', tag)
+        rid = re.search(r'\s[\w]+:id="([^"]*)"', tag)
+        if name and rid and rid.group(1) in rels:
+            out[unescape(name.group(1))] = rels[rid.group(1)][1]
+    return out
+
+
+def sheet_table_parts(parts: Mapping[str, bytes], sheet_part: str) -> list[str]:
+    """The table parts of one sheet part."""
+    from pyfuncs.io.filebook import _MapReader, _part_rels
+
+    if not sheet_part:
+        return []
+    return [t for typ, t in _part_rels(_MapReader(parts), sheet_part).values() if typ.endswith("/table")]
