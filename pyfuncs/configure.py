@@ -150,6 +150,10 @@ def configure_file_book(book, *, interpreter: str | None = None, pythonpath: str
         row = rows.get(k.upper())
         if row is None:
             end += 1
+            last, width = book.extent(CONF_SHEET)
+            if last >= end:  # the blank line and the notes below the block move down one row
+                below = book.read(CONF_SHEET, (end, 1, last, width))
+                book.write(CONF_SHEET, end + 1, 1, below)
             row = rows[k.upper()] = end
             book.write(CONF_SHEET, row, 1, [[k, v or None]])
         else:
