@@ -241,3 +241,39 @@ def test_libreoffice_opens_the_refreshed_file(featured, tmp_path):
     assert main(_job_args("refresh", p)) in (0, 1)
     out = convert(p, "csv", tmp_path / "lo")
     assert out.exists() and out.stat().st_size > 0
+
+
+def _with_calc_chain(featured: Path, out: Path) -> tuple[int, int]:
+    """The fixture with an xl/calcChain.xml listing the staff formula, as Excel writes one."""
+    m = _members(featured)
+    row, col = _ledger_row(featured, "BX2025-0007")
+    sheet_id = list(sheet_parts(m)).index("报修台账") + 1
+    from pyfuncs.io.book import col_letter
+
+    chain = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain xmlns="http://schemas.'
+             f'openxmlformats.org/spreadsheetml/2006/main"><c r="{col_letter(col)}{row}" i="{sheet_id}"/></calcChain>').encode()
+    rels = m["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rIdChain9" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>')
+    ct = m["[Content_Types].xml"].replace(b"</Types>", b'<Override PartName="/xl/calcChain.xml" ContentType="application/'
+                                          b'vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/></Types>')
+    write_package(featured, {"xl/calcChain.xml": chain, "xl/_rels/workbook.xml.rels": rels,
+                             "[Content_Types].xml": ct}, out)
+    return row, col
+
+
+def test_overwriting_a_formula_drops_the_calc_chain_and_only_then(featured, tmp_path):
+    p = tmp_path / "chain.xlsm"
+    row, col = _with_calc_chain(featured, p)
+    with FileBook.open(p) as book:
+        book.write("报修台账", row, col + 3, [["别处"]])  # not a formula cell: the chain stays
+        book.save()
+    assert "xl/calcChain.xml" in _members(p)
+    with FileBook.open(p) as book:
+        book.write("报修台账", row, col, [[dt.date(2016, 9, 22)]])
+        book.save()
+    m = _members(p)
+    assert "xl/calcChain.xml" not in m and b"calcChain" not in m["xl/_rels/workbook.xml.rels"]
+    assert b"calcChain" not in m["[Content_Types].xml"]
+    with FileBook.open(p) as book:
+        assert book.read("报修台账", (row, col, row, col))[0][0] in (dt.date(2016, 9, 22), dt.datetime(2016, 9, 22))

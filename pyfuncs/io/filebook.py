@@ -338,11 +338,14 @@ class FileBook(Book):
         parts = self._sheet_parts()
         styles_part = _styles_part(view)
         styles = CellStyles(view[styles_part] if styles_part and styles_part in view else None)
+        replaced: list = []
         for sheet, cells in self._cells.items():
             if not cells or sheet not in parts:
                 continue
             part = parts[sheet]
-            changes[part] = patch_cells(view[part], cells, styles, self._formats.get(sheet))
+            changes[part] = patch_cells(view[part], cells, styles, self._formats.get(sheet), replaced)
+        if replaced:  # a formula became a value: Excel "repairs" a file whose calcChain lists it
+            changes.update(_without_calc_chain(view, changes))
         if styles.changed:
             changes[styles_part] = styles.xml
         if self._formulas_written:
@@ -392,6 +395,23 @@ def _styles_part(view) -> str | None:
 
 def _workbook_part(view) -> str | None:
     return next((t for typ, t in _part_rels(_MapReader(view), "").values() if typ.endswith("/officeDocument")), None)
+
+
+def _without_calc_chain(view, changes: dict[str, bytes | None]) -> dict[str, bytes | None]:
+    """The members to change to drop xl/calcChain.xml (Excel rebuilds it on the next save)."""
+    wb = _workbook_part(view)
+    if not wb:
+        return {}
+    chain = next((t for typ, t in _part_rels(_MapReader(view), wb).values() if typ.endswith("/calcChain")), None)
+    if chain is None:
+        return {}
+    folder, base = posixpath.split(wb)
+    rels_name = posixpath.join(folder, "_rels", base + ".rels")
+    rels = changes.get(rels_name) or view[rels_name]
+    rels = re.sub(rb"<Relationship\b[^>]*?/calcChain\"[^>]*/>", b"", rels)
+    ct = changes.get("[Content_Types].xml") or view["[Content_Types].xml"]
+    ct = re.sub(rb'<Override\b[^>]*PartName="/' + re.escape(chain.encode()) + rb'"[^>]*/>', b"", ct)
+    return {chain: None, rels_name: rels, "[Content_Types].xml": ct}
 
 
 def _full_calc_on_load(wb_xml: bytes) -> bytes:

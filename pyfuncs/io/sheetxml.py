@@ -228,9 +228,12 @@ def merged_non_anchor(xml: bytes) -> list[tuple[int, int, int, int]]:
 
 
 def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: CellStyles | None = None,
-                formats: Mapping[tuple[int, int], str | None] | None = None) -> bytes:
+                formats: Mapping[tuple[int, int], str | None] | None = None,
+                replaced_formulas: list | None = None) -> bytes:
     """The sheet's XML with ``cells`` written (see the module docstring); ``formats`` gives the
-    number format of a written cell (e.g. ``"yyyy-mm-dd"``), ``styles`` the workbook's styles."""
+    number format of a written cell (e.g. ``"yyyy-mm-dd"``), ``styles`` the workbook's styles.
+    The (row, col) of every formula cell overwritten is appended to ``replaced_formulas`` (the
+    caller then drops a calcChain that lists it)."""
     if not cells:
         return sheet_xml
     formats = formats or {}
@@ -310,6 +313,8 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
                 tag_end = el.index(b">")
                 attrs = el[2:tag_end].rstrip(b"/")
                 xf = _cell_style(el)
+                if replaced_formulas is not None and b"<f" in el:
+                    replaced_formulas.append((rn, cn))
                 cur[idx][1] = _cell_xml(ref, attrs, v, _style_for(v, formats.get((rn, cn)), xf, styles))
             else:
                 if v is None:
