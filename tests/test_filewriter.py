@@ -277,3 +277,103 @@ def test_overwriting_a_formula_drops_the_calc_chain_and_only_then(featured, tmp_
     assert b"calcChain" not in m["[Content_Types].xml"]
     with FileBook.open(p) as book:
         assert book.read("报修台账", (row, col, row, col))[0][0] in (dt.date(2016, 9, 22), dt.datetime(2016, 9, 22))
+
+
+# ---- the patcher and the package writer on small hand-made parts ---------------------------------
+NS = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+MC = (b'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" mc:Ignorable="x14ac" '
+      b'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac">')
+STYLES = (b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+          b'<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy/m/d"/></numFmts>'
+          b'<fonts count="1"><font><sz val="11"/></font></fonts>'
+          b'<cellXfs count="3"><xf numFmtId="0" fontId="0" xfId="0"/><xf numFmtId="0" fontId="0" xfId="0" '
+          b'applyAlignment="1"><alignment wrapText="1"/></xf><xf numFmtId="164" fontId="0" xfId="0" '
+          b'applyNumberFormat="1"/></cellXfs></styleSheet>')
+
+
+def _sheet(rows: bytes, tail: bytes = b"") -> bytes:
+    return (NS + MC + b'<dimension ref="A1:C3"/><cols><col min="4" max="4" width="9" style="1" customWidth="1"/></cols>'
+            b'<sheetData>' + rows + b'</sheetData>' + tail + b'</worksheet>')
+
+
+def test_patch_keeps_every_other_byte_and_places_cells_in_order():
+    from pyfuncs.io.book import Formula
+    from pyfuncs.io.sheetxml import CellStyles, patch_cells
+
+    rows = (b'<row r="1" spans="1:3" x14ac:dyDescent="0.25"><c r="A1" s="1" t="s"><v>0</v></c>'
+            b'<c r="C1"><f>A1&amp;"x"</f><v>ax</v></c></row>'
+            b'<row r="3"><c r="A3" s="2"><v>42634</v></c><c r="B3" s="1"/></row>')
+    tail = (b'<mergeCells count="1"><mergeCell ref="A3:B3"/></mergeCells>'
+            b'<mc:AlternateContent><mc:Choice Requires="x14"><x/></mc:Choice></mc:AlternateContent>' + EXT)
+    xml = _sheet(rows, tail)
+    styles = CellStyles(STYLES)
+    out = patch_cells(xml, {(1, 2): "@x", (2, 1): dt.date(2016, 9, 21), (3, 2): "合并内", (3, 1): None,
+                            (4, 1): 5, (4, 4): "-1", (1, 5): Formula("=SUM(A1:A3)")}, styles)
+    # untouched: the formula and its cached value, the merge, the AlternateContent, the extLst
+    assert b'<c r="C1"><f>A1&amp;"x"</f><v>ax</v></c>' in out and out.endswith(tail + b"</worksheet>")
+    row1 = re.search(rb'<row r="1".*?</row>', out).group(0)
+    assert row1.startswith(b'<row r="1" spans="1:5" x14ac:dyDescent="0.25">')  # spans grown, attributes kept
+    assert [c for c in re.findall(rb'<c r="([A-Z]+)1"', row1)] == [b"A", b"B", b"C", b"E"]
+    assert b'<c r="B1" t="inlineStr"><is><t xml:space="preserve">@x</t></is></c>' in row1
+    assert b'<c r="E1"><f>SUM(A1:A3)</f></c>' in row1  # a Formula: no cached value, Excel computes it
+    assert re.findall(rb'<row r="(\d+)"', out) == [b"1", b"2", b"3", b"4"]  # row 2 and 4 created in order
+    # a new date cell: a date format (row 2 has nothing above in column A → xf 0 + the date format)
+    c2 = re.search(rb'<c r="A2" s="(\d+)"><v>42634</v></c>', out)
+    assert c2 and styles.is_date(int(c2.group(1)))
+    assert b'<c r="A3" s="2"/>' in out  # emptied, its style kept
+    assert b'<c r="B3" s="1"/>' in out  # inside the merge (not its anchor): skipped
+    assert b'<c r="A4" s="2"><v>5</v></c>' in out  # the style of the cell above
+    assert b'<c r="D4" s="1" t="inlineStr">' in out  # the column's style
+    assert b'<dimension ref="A1:E4"/>' in out
+
+
+def test_a_date_keeps_a_cells_date_format_and_a_number_format_is_applied():
+    from pyfuncs.io.sheetxml import CellStyles, patch_cells
+
+    styles = CellStyles(STYLES)
+    xml = _sheet(b'<row r="1"><c r="A1" s="2"><v>1</v></c><c r="B1" s="1"><v>1</v></c></row>')
+    out = patch_cells(xml, {(1, 1): dt.date(2024, 3, 5), (1, 2): 2.5}, styles,
+                      {(1, 1): "yyyy-mm-dd", (1, 2): "0.00"})
+    assert b'<c r="A1" s="2"><v>45356</v></c>' in out  # already a date format: kept
+    b1 = int(re.search(rb'<c r="B1" s="(\d+)"><v>2.5</v>', out).group(1))
+    assert b1 != 1 and styles.code(b1) == "0.00" and styles.changed
+
+
+def test_write_package_copies_untouched_members_raw(tmp_path):
+    src, dst = tmp_path / "a.zip", tmp_path / "b.zip"
+    with zipfile.ZipFile(src, "w") as z:
+        z.writestr("[Content_Types].xml", b"<Types/>", zipfile.ZIP_DEFLATED)
+        z.writestr("stored.bin", b"\x00" * 1000, zipfile.ZIP_STORED)
+        z.writestr("名字.xml", b"<a/>" * 500, zipfile.ZIP_DEFLATED)
+        z.writestr("gone.xml", b"<b/>", zipfile.ZIP_DEFLATED)
+    write_package(src, {"gone.xml": None, "名字.xml": b"<new/>", "added.xml": b"<c/>"}, dst)
+    a, b = _raw(src), _raw(dst)
+    assert list(b) == ["[Content_Types].xml", "stored.bin", "名字.xml", "added.xml"]
+    assert b["stored.bin"] == a["stored.bin"] and b["[Content_Types].xml"] == a["[Content_Types].xml"]
+    with zipfile.ZipFile(dst) as z:
+        assert z.testzip() is None and z.read("名字.xml") == b"<new/>" and z.read("added.xml") == b"<c/>"
+
+
+def test_a_stray_far_cell_is_a_located_message_and_other_sheets_still_read(tmp_path):
+    """python-calamine would abort the process building a 1,048,576 × 16,384 grid: the sheet is
+    refused before it is parsed, naming it and the far cell (in a child process, so a failure
+    cannot take pytest down)."""
+    import os
+    import subprocess
+    import sys
+
+    p = make_workbook(tmp_path / "远.xlsm")
+    m = _members(p)
+    part = sheet_parts(m)["设置"]
+    xml = m[part].replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+    far = tmp_path / "far.xlsm"
+    write_package(p, {part: xml}, far)
+    code = ("from pyfuncs.io.filebook import FileBook\nfrom pyfuncs.io.safe import Refused\n"
+            f"b = FileBook.open({str(far)!r})\nprint('OK', b.read('项目台账', (1, 1, 1, 1)))\n"
+            "try:\n    b.read('设置', (1, 1, 1, 1))\nexcept Refused as e:\n    print('REFUSED', e)\n")
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(root)}, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert "OK [[" in proc.stdout  # the other sheets still read
+    assert "REFUSED" in proc.stdout and "「设置」" in proc.stdout and "XFD1048576" in proc.stdout
