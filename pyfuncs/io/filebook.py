@@ -101,13 +101,16 @@ class FileBook(Book):
             with contextlib.suppress(Exception):
                 if self._fast is not None:
                     self._fast.close()
-            buf = io.BytesIO()
-            write_package(self.path, self._changes, buf, level=1)
-            buf.seek(0)
             try:
                 from python_calamine import CalamineWorkbook
 
-                self._fast = CalamineWorkbook.from_filelike(buf)
+                if not self._changes:
+                    self._fast = CalamineWorkbook.from_path(str(self.path))
+                else:
+                    buf = io.BytesIO()
+                    write_package(self.path, self._changes, buf, level=1)
+                    buf.seek(0)
+                    self._fast = CalamineWorkbook.from_filelike(buf)
             except Exception as e:  # noqa: BLE001
                 raise _bad_file(self.path, e) from e
             self._fast_stale = False
@@ -364,23 +367,38 @@ class FileBook(Book):
         def write(tmp: Path) -> None:
             write_package(self.path, changes, tmp)
 
-        bak = safe_save(target, write, keep=self.keep)
+        # nothing of ours holds the file open while it is replaced (Windows refuses to replace an
+        # open file); the package is opened again afterwards, on whichever file is now there
+        same = Path(target).resolve() == self.path.resolve()
+        self._release()
+        try:
+            bak = safe_save(target, write, keep=self.keep)
+        finally:
+            self._reopen()
         self.dirty = False
-        if target == self.path or Path(target).resolve() == self.path.resolve():
-            from pyfuncs.io.package import Package
-
-            with contextlib.suppress(Exception):
-                self._pkg.close()
-            self._pkg = Package(self.path.resolve())
+        if same:
             self._changes.clear()
             self._cells.clear()
             self._formats.clear()
             self._grids.clear()
             self._merged.clear()
             self._tables = None
-            self._fast_stale = True
             self._formulas_written = False
         return bak
+
+    def _release(self) -> None:
+        with contextlib.suppress(Exception):
+            self._pkg.close()
+        if self._fast is not None:
+            with contextlib.suppress(Exception):
+                self._fast.close()
+            self._fast = None
+
+    def _reopen(self) -> None:
+        from pyfuncs.io.package import Package
+
+        self._pkg = Package(self.path)
+        self._fast_stale = True
 
 
 def _styles_part(view) -> str | None:
