@@ -146,10 +146,10 @@ def _content(v: Any) -> tuple[bytes, bytes] | None:
     if v is None:
         return None
     if isinstance(v, Formula):
-        return b"", b"<f>" + escape(_ILLEGAL.sub("", v.lstrip("=")), quote=False).encode() + b"</f>"
+        return b"", b"<f>" + escape(_ILLEGAL.sub("", v.lstrip("=")), quote=False).encode("utf-8", "replace") + b"</f>"
     if isinstance(v, str):
         v = _ILLEGAL.sub("", v)
-        return b"inlineStr", b'<is><t xml:space="preserve">' + escape(v, quote=False).encode() + b"</t></is>"
+        return b"inlineStr", b'<is><t xml:space="preserve">' + escape(v, quote=False).encode("utf-8", "replace") + b"</t></is>"
     if isinstance(v, bool):
         return b"b", b"<v>1</v>" if v else b"<v>0</v>"
     if isinstance(v, (dt.date, dt.datetime)):
