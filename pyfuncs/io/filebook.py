@@ -260,6 +260,33 @@ class FileBook(Book):
                     fmts.pop(rc, None)
         self.dirty = True
 
+    def write_cells(self, sheet: str, cells: dict[tuple[int, int], Any],
+                    number_formats: dict[int, str | None] | None = None) -> None:
+        """Scattered cells in one go (the file book has no round trips to save)."""
+        if not cells:
+            return
+        self._need(sheet)
+        merges = [m for m in self.merged(sheet) if m[0] != m[2] or m[1] != m[3]]
+        out = self._cells.setdefault(sheet, {})
+        fmts = self._formats.setdefault(sheet, {})
+        number_formats = number_formats or {}
+        for rc, v in cells.items():
+            if merges and any(mt <= rc[0] <= mb and ml <= rc[1] <= mr and rc != (mt, ml)
+                              for mt, ml, mb, mr in merges):
+                continue
+            v = to_cell(v)
+            if isinstance(v, str):
+                v = (Formula if isinstance(v, Formula) else str)(_ILLEGAL.sub("", v))
+                if isinstance(v, Formula):
+                    self._formulas_written = True
+            out[rc] = v
+            fmt = number_formats.get(rc[1])
+            if fmt:
+                fmts[rc] = fmt
+            else:
+                fmts.pop(rc, None)
+        self.dirty = True
+
     def _table_part(self, sheet: str, name: str) -> str | None:
         from pyfuncs.io.package import sheet_table_parts
 

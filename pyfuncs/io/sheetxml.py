@@ -178,25 +178,36 @@ def _cell_xml(ref: bytes, old_tag_attrs: bytes, v: Any, s: int | None) -> bytes:
     return head + (b' t="' + t + b'"' if t else b"") + b">" + body + b"</c>"
 
 
-def _cells_of(row: bytes) -> tuple[bytes, list[list], bytes]:
-    """(start tag, [[col, bytes]...], tail after the last cell) of one ``<row>`` element."""
+_CELL_R = re.compile(rb'<c\s+r="([A-Z]+)\d+"[^>]*?(?:/>|>.*?</c>)|<c[\s>/](?:[^>]*?/>|.*?</c>)', re.S)
+_COLS: dict[bytes, int] = {}
+
+
+def _col_of(letters: bytes) -> int:
+    n = _COLS.get(letters)
+    if n is None:
+        n = _COLS[letters] = col_number(letters.decode())
+    return n
+
+
+def _cells_of(row: bytes) -> tuple[bytes, dict[int, bytes], bytes]:
+    """(start tag, {col: cell bytes} in column order, tail after the last cell) of one ``<row>``."""
     end = row.index(b">") + 1
     if row[end - 2:end] == b"/>":
-        return row[:end - 2] + b">", [], b"</row>"
-    start = row[:end]
-    cells = []
+        return row[:end - 2] + b">", {}, b"</row>"
+    cells: dict[int, bytes] = {}
     col = 0
     last = end
-    for m in _CELL.finditer(row, end):
-        el = m.group(0)
-        rm = _ATTR_R.search(el[:el.index(b">")])
-        if rm:
-            col = col_number(_CELL_REF.match(rm.group(1)).group(1).decode())
+    for m in _CELL_R.finditer(row, end):
+        letters = m.group(1)
+        if letters is None:  # r is not the first attribute, or there is none (implied position)
+            el = m.group(0)
+            rm = _ATTR_R.search(el[:el.index(b">")])
+            col = _col_of(_CELL_REF.match(rm.group(1)).group(1)) if rm else col + 1
         else:
-            col += 1
-        cells.append([col, el])
+            col = _col_of(letters)
+        cells[col] = m.group(0)
         last = m.end()
-    return start, cells, row[last:]
+    return row[:end], cells, row[last:]
 
 
 def _cell_style(el: bytes) -> int | None:
@@ -269,7 +280,7 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
     by_row: dict[int, dict[int, Any]] = {}
     for (rr, cc), v in cells.items():
         by_row.setdefault(rr, {})[cc] = v
-    parsed: dict[int, tuple[bytes, list[list], bytes]] = {}  # rows rewritten or looked at
+    parsed: dict[int, tuple[bytes, dict[int, bytes], bytes]] = {}  # rows rewritten or looked at
 
     def row_cells(rn: int):
         if rn in parsed:
@@ -287,9 +298,9 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
             rc = row_cells(up)
             if rc is None:
                 continue
-            for c, el in rc[1]:
-                if c == cn:
-                    return _cell_style(el)
+            el = rc[1].get(cn)
+            if el is not None:
+                return _cell_style(el)
             break  # the row above exists but has no cell in this column
         if col_styles is None:
             col_styles = _col_styles(sheet_xml)
@@ -300,33 +311,37 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
     for rn in sorted(by_row):
         rc = row_cells(rn)
         if rc is None:
-            start, cur, rest = b'<row r="%d">' % rn, [], b"</row>"
+            start, cur, rest = b'<row r="%d">' % rn, {}, b"</row>"
         else:
             start, cur, rest = rc
-        cur = [list(x) for x in cur]
-        for cn in sorted(by_row[rn]):
-            v = by_row[rn][cn]
-            ref = (col_letter(cn) + str(rn)).encode()
-            idx = next((i for i, (c, _) in enumerate(cur) if c >= cn), len(cur))
-            if idx < len(cur) and cur[idx][0] == cn:
-                el = cur[idx][1]
-                tag_end = el.index(b">")
-                attrs = el[2:tag_end].rstrip(b"/")
-                xf = _cell_style(el)
+        srn = str(rn)
+        added = False
+        for cn, v in by_row[rn].items():
+            ref = (col_letter(cn) + srn).encode()
+            el = cur.get(cn)
+            if el is not None:
+                attrs = el[2:el.index(b">")].rstrip(b"/")
                 if replaced_formulas is not None and b"<f" in el:
                     replaced_formulas.append((rn, cn))
-                cur[idx][1] = _cell_xml(ref, attrs, v, _style_for(v, formats.get((rn, cn)), xf, styles))
+                cur[cn] = _cell_xml(ref, attrs, v, _style_for(v, formats.get((rn, cn)), _cell_style(el), styles))
             else:
                 if v is None:
                     continue
                 xf = style_above(rn, cn)
-                cur.insert(idx, [cn, _cell_xml(ref, b"", v, _style_for(v, formats.get((rn, cn)), xf, styles))])
-            max_r, max_c = max(max_r, rn), max(max_c, cn)
-        if cur and (sm := re.search(rb'\sspans="(\d+):(\d+)"', start)):
-            lo, hi = min(int(sm.group(1)), cur[0][0]), max(int(sm.group(2)), cur[-1][0])
-            start = start[:sm.start()] + b' spans="%d:%d"' % (lo, hi) + start[sm.end():]
+                cur[cn] = _cell_xml(ref, b"", v, _style_for(v, formats.get((rn, cn)), xf, styles))
+                added = True
+            if rn > max_r:
+                max_r = rn
+            if cn > max_c:
+                max_c = cn
+        if added:
+            cur = dict(sorted(cur.items()))
+            if sm := re.search(rb'\sspans="(\d+):(\d+)"', start):
+                cols = list(cur)
+                lo, hi = min(int(sm.group(1)), cols[0]), max(int(sm.group(2)), cols[-1])
+                start = start[:sm.start()] + b' spans="%d:%d"' % (lo, hi) + start[sm.end():]
         parsed[rn] = (start, cur, rest)
-        new_rows[rn] = start + b"".join(el for _, el in cur) + rest
+        new_rows[rn] = start + b"".join(cur.values()) + rest
     # splice: existing rows replaced in place, new rows inserted in row order
     out = [head]
     last = 0
