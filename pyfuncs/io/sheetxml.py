@@ -41,6 +41,7 @@ _SHEETDATA = re.compile(rb"<sheetData(?:\s[^>]*)?(/>|>)")
 _ROW = re.compile(rb"<row[\s>/](?:[^>]*?/>|.*?</row>)", re.S)
 _CELL = re.compile(rb"<c[\s>/](?:[^>]*?/>|.*?</c>)", re.S)
 _ATTR_R = re.compile(rb'\sr="([^"]*)"')
+_ROW_R = re.compile(rb'<row r="(\d+)"')
 _ATTR_S = re.compile(rb'\ss="(\d+)"')
 _CELL_REF = re.compile(rb"([A-Z]+)(\d+)")
 _DIMENSION = re.compile(rb'<dimension\s+ref="([^"]*)"\s*/>')
@@ -189,24 +190,37 @@ def _col_of(letters: bytes) -> int:
     return n
 
 
+_LETTERS = re.compile(rb"[A-Z]+")
+
+
 def _cells_of(row: bytes) -> tuple[bytes, dict[int, bytes], bytes]:
-    """(start tag, {col: cell bytes} in column order, tail after the last cell) of one ``<row>``."""
+    """(start tag, {col: cell bytes} in column order, tail after the last cell) of one ``<row>``
+    (found with bytes searches, not a regular expression over the row's text)."""
     end = row.index(b">") + 1
     if row[end - 2:end] == b"/>":
         return row[:end - 2] + b">", {}, b"</row>"
     cells: dict[int, bytes] = {}
     col = 0
-    last = end
-    for m in _CELL_R.finditer(row, end):
-        letters = m.group(1)
-        if letters is None:  # r is not the first attribute, or there is none (implied position)
-            el = m.group(0)
-            rm = _ATTR_R.search(el[:el.index(b">")])
-            col = _col_of(_CELL_REF.match(rm.group(1)).group(1)) if rm else col + 1
+    last = pos = end
+    find, index = row.find, row.index
+    while True:
+        i = find(b"<c", pos)
+        if i < 0:
+            break
+        nxt = row[i + 2:i + 3]
+        if nxt not in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
+            pos = i + 2
+            continue
+        k = index(b">", i)
+        stop = k + 1 if row[k - 1:k] == b"/" else index(b"</c>", k) + 4
+        if row[i + 2:i + 6] == b' r="':
+            m = _LETTERS.match(row, i + 6)
+            col = _col_of(m.group(0)) if m else col + 1
         else:
-            col = _col_of(letters)
-        cells[col] = m.group(0)
-        last = m.end()
+            rm = _ATTR_R.search(row, i, k)
+            col = _col_of(_CELL_REF.match(rm.group(1)).group(1)) if rm else col + 1
+        cells[col] = row[i:stop]
+        last = pos = stop
     return row[:end], cells, row[last:]
 
 
@@ -270,11 +284,18 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
     # the rows: (row number, start, end) in body
     rows: list[tuple[int, int, int]] = []
     r = 0
-    for rm in _ROW.finditer(body):
-        el = rm.group(0)
-        am = _ATTR_R.search(el[:el.index(b">")])
-        r = int(am.group(1)) if am else r + 1
-        rows.append((r, rm.start(), rm.end()))
+    pos = 0
+    find = body.find
+    while True:
+        i = find(b"<row", pos)
+        if i < 0:
+            break
+        k = body.index(b">", i)
+        stop = k + 1 if body[k - 1:k] == b"/" else body.index(b"</row>", k) + 6
+        am = _ROW_R.match(body, i)
+        r = int(am.group(1)) if am else (int(m.group(1)) if (m := _ATTR_R.search(body, i, k)) else r + 1)
+        rows.append((r, i, stop))
+        pos = stop
     pos = {r: i for i, (r, _, _) in enumerate(rows)}
     col_styles: dict[int, int] | None = None
     by_row: dict[int, dict[int, Any]] = {}
