@@ -259,12 +259,42 @@ def make_workbook(path: Path, n_projects: int, n_tickets: int, today: dt.date) -
         book.save()
 
 
+def _floor(work: Path, changed: dict[str, bytes], out: Path) -> None:
+    """What any job on the file must at least do: python-calamine reading every sheet, and a zip
+    copy of the package in which the members the job changed are deflated anew."""
+    from python_calamine import CalamineWorkbook
+
+    from pyfuncs.io.package import write_package
+
+    wb = CalamineWorkbook.from_path(str(work))
+    try:
+        for name in wb.sheet_names:
+            wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    finally:
+        wb.close()
+    write_package(work, changed, out)
+
+
+def _changed_members(before: Path, after: Path) -> dict[str, bytes | None]:
+    import zipfile
+
+    with zipfile.ZipFile(before) as zb, zipfile.ZipFile(after) as za:
+        old = {n: zb.read(n) for n in zb.namelist()}
+        new = {n: za.read(n) for n in za.namelist()}
+    out: dict[str, bytes | None] = {n: v for n, v in new.items() if old.get(n) != v}
+    out.update({n: None for n in old if n not in new})
+    return out
+
+
 def bench_jobs(n_projects: int, n_tickets: int, repeat: int = 3) -> list[tuple]:
     """Each job end to end on the file (open, lock, job, safe save with backup), against a bare
     openpyxl load and save of the same file with the options that lose nothing (the VBA project,
-    external links, rich text in cells): what any lossless job must at least pay. Times are the
-    best of ``repeat`` runs, the job's and the baseline's taken in turn so that a slow spell on a
-    shared machine hits both; memory is the tracemalloc peak of one more run of each."""
+    external links, rich text in cells) — what every job paid before the file writer — and against
+    the floor (:func:`_floor`: calamine reading every sheet plus a zip copy re-deflating only the
+    members the job changed). Three cases: refresh the next morning (the daily case), refresh of a
+    ledger typed in without computed values (the first run writes every computed cell), plan the
+    next year again. Times are the best of ``repeat`` runs, taken in turn so that a slow spell on
+    a shared machine hits all; memory is the tracemalloc peak of one more run of each."""
     import openpyxl
 
     from pyfuncs.cli import run_job_on_file
@@ -273,21 +303,23 @@ def bench_jobs(n_projects: int, n_tickets: int, repeat: int = 3) -> list[tuple]:
     today = dt.date(2026, 11, 21)
     rows = []
     with tempfile.TemporaryDirectory() as d:
+        typed = Path(d) / "typed.xlsm"
+        make_workbook(typed, n_projects, n_tickets, today)
+        # the daily case: a ledger whose plan and computed columns exist
         src = Path(d) / "bench.xlsm"
-        make_workbook(src, n_projects, n_tickets, today)
-        # the daily case: a ledger whose plan and computed columns exist (a first run on a freshly
-        # typed ledger also writes tens of thousands of new cells, which a bare save does not)
+        shutil.copy(typed, src)
         run_job_on_file("plan", src, JobOptions(today=today, year=2027))
         run_job_on_file("refresh", src, JobOptions(today=today))
         work = Path(d) / "work.xlsm"
+        floor_out = Path(d) / "floor.xlsm"
 
         def bare():
             wb = openpyxl.load_workbook(work, keep_vba=True, keep_links=True, rich_text=True)
             wb.save(work)
 
-        def fresh(fn):
+        def fresh(origin, fn):
             def run():
-                shutil.copy(src, work)
+                shutil.copy(origin, work)
                 for p in Path(d).glob(".aftercare-backup*"):
                     shutil.rmtree(p, ignore_errors=True)
                 gc.collect()
@@ -296,36 +328,45 @@ def bench_jobs(n_projects: int, n_tickets: int, repeat: int = 3) -> list[tuple]:
                 return time.perf_counter() - t
             return run
 
-        # refresh the next morning (overdue days and statuses move on), plan the next year again
         next_day = today + dt.timedelta(days=1)
-        for job, opts in (("refresh", JobOptions(today=next_day)), ("plan", JobOptions(today=today, year=2027))):
-            do_job = fresh(lambda: run_job_on_file(job, work, opts))
-            do_bare = fresh(bare)
-            runs = [(do_job(), do_bare()) for _ in range(repeat)]
-            t_job = min(j for j, _ in runs)
-            t_bare = min(b for _, b in runs)
-            shutil.copy(src, work)
+        cases = (("refresh 次日", src, "refresh", JobOptions(today=next_day)),
+                 ("refresh 新录入台账", typed, "refresh", JobOptions(today=today)),
+                 ("plan 再次", src, "plan", JobOptions(today=today, year=2027)))
+        for label0, origin, job, opts in cases:
+            shutil.copy(origin, work)
+            run_job_on_file(job, work, opts)
+            changed = _changed_members(origin, work)
+            do_job = fresh(origin, lambda: run_job_on_file(job, work, opts))
+            do_bare = fresh(origin, bare)
+            do_floor = fresh(origin, lambda: _floor(work, changed, floor_out))
+            runs = [(do_job(), do_bare(), do_floor()) for _ in range(repeat)]
+            t_job = min(j for j, _, _ in runs)
+            t_bare = min(b for _, b, _ in runs)
+            t_floor = min(f for _, _, f in runs)
+            shutil.copy(origin, work)
             _, m_bare = _peak(bare)
-            shutil.copy(src, work)
+            shutil.copy(origin, work)
             _, m_job = _peak(lambda: run_job_on_file(job, work, opts))
-            shutil.copy(src, work)
+            shutil.copy(origin, work)
             r_bare = _child_peak_rss(
                 "import openpyxl\n"
                 f"wb = openpyxl.load_workbook({str(work)!r}, keep_vba=True, keep_links=True, rich_text=True)\n"
                 f"wb.save({str(work)!r})")
-            shutil.copy(src, work)
+            shutil.copy(origin, work)
             r_job = _child_peak_rss(
                 "import datetime\nfrom pathlib import Path\nfrom pyfuncs.cli import run_job_on_file\n"
                 "from pyfuncs.jobs import JobOptions\n"
                 f"run_job_on_file({job!r}, Path({str(work)!r}), JobOptions(today=datetime.date.fromisoformat("
                 f"{opts.today.isoformat()!r}), year={opts.year!r}))")
-            label = f"{job}（{n_projects:,} 个项目、{n_tickets:,} 张报修单）"
-            rows.append((f"{label}：耗时 vs openpyxl 裸读写", t_job, t_bare, t_job / t_bare, "≤ 1.3×"))
+            label = f"{label0}（{n_projects:,} 个项目、{n_tickets:,} 张报修单）"
+            rows.append((f"{label}：耗时 vs openpyxl 裸读写", t_job, t_bare, t_job / t_bare, "≤ 0.25×"))
+            rows.append((f"{label}：耗时 vs 下限（calamine 读全部工作表 + 只重压缩改动部件）", t_job, t_floor,
+                         t_job / t_floor, "≤ 3×"))
             rows.append((f"{label}：峰值内存（Python 分配）MiB vs 裸读写", m_job / 2**20, m_bare / 2**20,
-                         m_job / m_bare, "≤ 4×"))
+                         m_job / m_bare, "≤ 1×"))
             if r_job and r_bare:
                 rows.append((f"{label}：进程常驻内存峰值（含原生库）MiB vs 裸读写", r_job / 2**20, r_bare / 2**20,
-                             r_job / r_bare, "≤ 4×"))
+                             r_job / r_bare, "≤ 1×"))
     return rows
 
 

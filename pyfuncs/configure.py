@@ -113,6 +113,54 @@ def configure_book(wb, *, interpreter: str | None = None, pythonpath: str | None
     return written
 
 
+def configure_file_book(book, *, interpreter: str | None = None, pythonpath: str | None = None,
+                        platform: str | None = None) -> dict[str, str]:
+    """Fill the ``xlwings.conf`` sheet of a :class:`~pyfuncs.io.book.Book` through its read/write
+    primitives (keys in column A from A1, values in B; a missing key is added below the block);
+    returns what was written."""
+    from pyfuncs.build import CONF_ROWS
+    from pyfuncs.layout import Layout
+
+    platform = platform or _platform()
+    if CONF_SHEET not in book.sheet_names():
+        lay = Layout(CONF_SHEET)
+        for i, (k, v) in enumerate(CONF_ROWS, start=1):
+            lay.put(i, 1, k)
+            lay.put(i, 2, v)
+        book.put_sheet(lay)
+    written: dict[str, str] = {}
+    key = "Interpreter_Mac" if platform == "mac" else "Interpreter_Win"
+    written[key] = interpreter or default_interpreter(platform)
+    if pythonpath is None:
+        pd = package_dir()
+        pythonpath = str(pd) if pd else ""
+    written["PYTHONPATH"] = pythonpath
+    last, _ = book.extent(CONF_SHEET)
+    cells = book.read(CONF_SHEET, (1, 1, max(last, 1), 2))
+    rows: dict[str, int] = {}
+    for r, (k, _v) in enumerate(cells, start=1):
+        if k is None or str(k).strip() == "":
+            break
+        rows.setdefault(str(k).strip().upper(), r)
+    current_udf = cells[rows[UDF_MODULES_KEY.upper()] - 1][1] if UDF_MODULES_KEY.upper() in rows else None
+    if not current_udf:
+        written[UDF_MODULES_KEY] = UDF_MODULE
+    end = max(rows.values(), default=0)
+    for k, v in written.items():
+        row = rows.get(k.upper())
+        if row is None:
+            end += 1
+            last, width = book.extent(CONF_SHEET)
+            if last >= end:  # the blank line and the notes below the block move down one row
+                below = book.read(CONF_SHEET, (end, 1, last, width))
+                book.write(CONF_SHEET, end + 1, 1, below)
+            row = rows[k.upper()] = end
+            book.write(CONF_SHEET, row, 1, [[k, v or None]])
+        else:
+            book.write(CONF_SHEET, row, 2, [[v or None]])
+    return written
+
+
 def configure_workbook(path: str | os.PathLike, *, interpreter: str | None = None,
                        pythonpath: str | None = None, platform: str | None = None) -> dict[str, str]:
     """Open ``path``, fill its ``xlwings.conf`` sheet, save it safely; returns what was written."""
@@ -120,7 +168,7 @@ def configure_workbook(path: str | os.PathLike, *, interpreter: str | None = Non
 
     book = FileBook.open(path)
     try:
-        written = configure_book(book.native, interpreter=interpreter, pythonpath=pythonpath, platform=platform)
+        written = configure_file_book(book, interpreter=interpreter, pythonpath=pythonpath, platform=platform)
         book.save()
     finally:
         book.close()

@@ -48,15 +48,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from pyfuncs.io.book import BookError
+from pyfuncs.io.guard import MAX_SHEET_CELLS, used_range  # noqa: F401 - one guard for every reader
 from pyfuncs.io.safe import BACKUP_DIR, Refused
 
 #: Parts expiring within these many days (cumulative, as the report's headline figures).
 TIERS = (30, 60, 90)
 SUFFIXES = (".xlsm", ".xlsx")
-#: A sheet whose used range is larger than this is not read: python-calamine builds the whole
-#: rectangle in memory (a stray cell at XFD1048576 would ask for hundreds of GB and abort the
-#: process). A 20,000-ticket ledger is 23 columns × 20,001 rows ≈ 460,000 cells.
-MAX_SHEET_CELLS = 5_000_000
 
 SUMMARY_SHEET, OPEN_SHEET, PART_CAUSE_SHEET, SATISFACTION_SHEET, STATUS_SHEET = (
     "汇总", "未结报修", "部位原因", "满意度", "文件状态")
@@ -285,20 +282,6 @@ def _rel(p: Path, folder: Path) -> str:
 
 
 # ---- reading one workbook ---------------------------------------------------------------------
-_CELL_COL = re.compile(rb'<c r="([A-Z]+)')
-_CELL_ROW = re.compile(rb'<c r="[A-Z]+([0-9]+)')
-_CELL_TAG = re.compile(rb'<c(?=[\s>/])[^>]*>')
-_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
-_ROW = re.compile(rb'<row\s[^>]*?\br="([0-9]+)"')
-
-
-def _col_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
-
-
 def sheet_parts(path) -> dict[str, str]:
     """{sheet name: worksheet part} of a workbook package (a path, a file or an open ZipFile; empty
     when it cannot be read this way), through the IO layer's one reader of package relationships."""
@@ -319,63 +302,6 @@ def sheet_parts(path) -> dict[str, str]:
                     for sh in ET.fromstring(z.read(book)).iter(_MAIN_NS + "sheet")}
     except Exception:  # noqa: BLE001 - the reader then says what is wrong
         return {}
-
-
-def _chunks(path: Path, part: str):
-    """The part's XML in pieces of about 4 MB, each cut just before a ``<`` so no tag is split."""
-    import zipfile
-
-    with zipfile.ZipFile(path) as z, z.open(part) as f:
-        carry = b""
-        while True:
-            chunk = f.read(1 << 22)
-            if not chunk:
-                if carry:
-                    yield carry
-                return
-            buf = carry + chunk
-            cut = buf.rfind(b"<")
-            if cut <= 0:
-                carry = buf
-                continue
-            yield buf[:cut]
-            carry = buf[cut:]
-
-
-def used_range(path: Path, part: str, *, exact: bool = False) -> tuple[int, int]:
-    """(last row, last column) of the cells of a worksheet part, read in chunks without parsing
-    the XML: the rectangle python-calamine builds in memory is at most that large.
-
-    The quick way reads every ``<c r="..."`` reference, styled empty cells included (an
-    over-estimate); ``exact`` reads every cell tag and leaves out the empty ones
-    (``<c r="XFD1" s="3"/>``, which calamine ignores). A cell without ``r`` (its position is
-    implied by its order) makes the quick way fall back to the exact one for that chunk and
-    counts as one more column."""
-    max_row = max_col = row_tags = 0
-    for buf in _chunks(path, part):
-        quick = not exact and buf.count(b'<c r="') == buf.count(b"<c ") + buf.count(b"<c>") + buf.count(b"<c/")
-        if quick:
-            cols = set(_CELL_COL.findall(buf))
-            if cols:
-                max_col = max(max_col, max(_col_number(c) for c in cols))
-                max_row = max(max_row, max(int(r) for r in set(_CELL_ROW.findall(buf))))
-            continue
-        implied = False
-        for tag in _CELL_TAG.findall(buf):
-            if tag.endswith(b"/>"):
-                continue  # no value
-            m = _REF.search(tag)
-            if m:
-                max_col = max(max_col, _col_number(m.group(1)))
-                max_row = max(max_row, int(m.group(2)))
-            else:
-                max_col += 1
-                implied = True
-        row_tags += buf.count(b"<row ") + buf.count(b"<row>")
-        if implied:  # implied cells sit in their row (its ``r``, or its place among the rows)
-            rows = _ROW.findall(buf)
-            max_row = max(max_row, row_tags, *(int(r) for r in rows))
-    return max_row, max_col
 
 
 def _refuse_huge(path: Path, sheets: Iterable[str]) -> None:

@@ -562,9 +562,9 @@ def _run_job_on_copy(run: Callable, job: str, path: Path, tmp: Path, today: dt.d
     finally:
         book.close()
     try:
-        from pyfuncs.io.filebook import load
-
-        load(scratch)
+        with FileBook.open(scratch, lock=False) as again:
+            for name in again.sheet_names():
+                again.extent(name)
     except Exception as e:  # noqa: BLE001
         return FAIL, "保存后的副本无法再打开：" + _error_text(e)
     errors = [p for p in result.problems if getattr(p, "level", "错误") == "错误"]

@@ -589,6 +589,29 @@ def test_configure_adds_a_missing_key_inside_the_block():
     assert ws.cell(row=n + 2, column=1).value is None  # the blank line before the notes stays
 
 
+def test_configure_a_file_adds_a_missing_key_inside_the_block(built, tmp_path):
+    """The file book's configure (read/write, no openpyxl): a key missing from the block goes at
+    its end; the blank line and the notes below it move down."""
+    from pyfuncs.configure import configure_file_book
+    from pyfuncs.io.filebook import FileBook
+
+    target = tmp_path / "conf.xlsm"
+    shutil.copyfile(built, target)
+    with FileBook.open(target) as book:
+        last, width = book.extent(schema.CONF_SHEET)
+        book.write(schema.CONF_SHEET, 1, 1, [[None] * width for _ in range(last)])
+        book.write(schema.CONF_SHEET, 1, 1, [["Interpreter_Win", None], ["UDF Modules", "pyfuncs.udfs"],
+                                             [None, None], ["说明：", None]])
+        book.save()
+    with FileBook.open(target) as book:
+        configure_file_book(book, interpreter="C:\\py\\pythonw.exe", pythonpath="D:\\x", platform="win")
+        book.save()
+    with FileBook.open(target) as book:
+        cells = book.read(schema.CONF_SHEET, (1, 1, 5, 2))
+    assert cells == [["Interpreter_Win", "C:\\py\\pythonw.exe"], ["UDF Modules", "pyfuncs.udfs"],
+                     ["PYTHONPATH", "D:\\x"], [None, None], ["说明：", None]]
+
+
 def test_every_udf_has_a_selftest_case():
     assert set(udf_names("pyfuncs.udfs")) <= {c.udf for c in udf_cases()}
 
@@ -624,9 +647,15 @@ def test_selftest_writes_real_results(built, tmp_path):
         assert (res == TODO) == (not exists), (job, res, detail)
         if res == PASS:
             assert "副本" in detail or "提示" in detail
-    # the original workbook keeps its VBA and ribbon after the self-test saved it
+    # the original workbook keeps its VBA code and ribbon after the self-test saved it (the new
+    # 自检结果 sheet brings its own empty document module, as Excel gives every new sheet)
+    from pyfuncs.selftest import vba_modules_of
+
+    old, new = vba_modules_of(built), vba_modules_of(target)
+    assert all(new.get(m) == code for m, code in old.items())
+    assert all("Sub " not in code and "Function " not in code for m, code in new.items() if m not in old)
     with zipfile.ZipFile(target) as z, zipfile.ZipFile(built) as orig:
-        assert z.read("xl/vbaProject.bin") == orig.read("xl/vbaProject.bin")
+        assert z.read(build.CUSTOM_UI_PART) == orig.read(build.CUSTOM_UI_PART)
 
 
 def test_selftest_reports_a_version_mismatch(built, tmp_path, monkeypatch):
@@ -659,9 +688,8 @@ def test_selftest_on_an_open_book_writes_the_sheet_without_saving(built, tmp_pat
     book = FileBook.open(target)
     try:
         report = run_selftest(book, cases=udf_cases()[:2])
-        assert RESULT_SHEET in book.native.sheetnames
-        ws = book.native[RESULT_SHEET]
-        assert ws["A3"].value == report.summary()
+        assert RESULT_SHEET in book.sheet_names()
+        assert book.read(RESULT_SHEET, (3, 1, 3, 1)) == [[report.summary()]]
         assert any(c.category == "作业" for c in report.checks)  # jobs ran on copies of the file
     finally:
         book.close()

@@ -1,7 +1,8 @@
 """The workbook interface every job talks to, whatever is behind it.
 
-Two implementations: :class:`pyfuncs.io.filebook.FileBook` (an ``.xlsm`` file through openpyxl,
-for the ``aftercare`` command and the tests) and :class:`pyfuncs.io.xlbook.XlBook` (the live
+Two implementations: :class:`pyfuncs.io.filebook.FileBook` (an ``.xlsm`` file: python-calamine
+reads, and a writer that changes only the parts the job changed; for the ``aftercare`` command and
+the tests) and :class:`pyfuncs.io.xlbook.XlBook` (the live
 workbook in Excel through xlwings, for the ribbon). Jobs never touch either library directly for
 table data: they use :mod:`pyfuncs.tables` (schema-aware: sheet → typed DataFrame, DataFrame
 columns → sheet), which is built on the small set of primitives below.
@@ -174,10 +175,8 @@ class Book(ABC):
 
     def will_replace(self, sheet: str) -> None:
         """The job will regenerate ``sheet`` as a whole (a generated sheet such as the year's plan)
-        after reading what it needs of it. A file book then skips parsing that sheet's cells when it
-        loads for writing; reading it after the job's first write is an error, and saving before
-        it was replaced is refused (so its old content can never be lost half-way). Live Excel:
-        nothing to do."""
+        after reading what it needs of it. A hint only: neither book needs it any more (the file
+        book never loads the workbook for writing; it grafts the new sheet's parts in)."""
 
     # ---- reading -------------------------------------------------------------------------------
     @abstractmethod
@@ -187,8 +186,8 @@ class Book(ABC):
     @abstractmethod
     def read(self, sheet: str, ref: Ref) -> list[list[Any]]:
         """The values of a rectangle as rows of Python values (None for empty cells).
-        Formulas are read as their cached value where the implementation can (Excel always can;
-        a file read through openpyxl gives the formula text ``'=...'``)."""
+        Formulas are read as their cached value (a formula the job wrote reads as None in a file
+        until Excel computes it)."""
 
     @abstractmethod
     def table_ref(self, sheet: str, name: str) -> Ref | None:
@@ -255,8 +254,9 @@ class Book(ABC):
     @property
     @abstractmethod
     def native(self) -> Any:
-        """The underlying object (``openpyxl.Workbook`` or ``xlwings.Book``) for the rare job that
-        needs more than these primitives (charts, print areas). Prefer the primitives."""
+        """The underlying object (a file book's package as a read-only Mapping of member → bytes,
+        or the ``xlwings.Book``) for the rare job that needs more than these primitives. Prefer the
+        primitives."""
 
     def save(self) -> None:
         """Persist the changes (FileBook: safe save; XlBook: nothing, staff save in Excel)."""

@@ -1,0 +1,116 @@
+"""The one guard before python-calamine parses a sheet: how large is its used range?
+
+python-calamine builds the whole rectangle of a sheet in memory; one stray cell at XFD1048576 would
+ask for hundreds of GB and abort the process (a Rust abort, no Python exception). :func:`used_range`
+reads the cell references of a worksheet part in chunks without parsing the XML;
+:func:`check_used_range` refuses, with a Chinese message naming the sheet and the far cell, a sheet
+whose rectangle is larger than :data:`MAX_SHEET_CELLS`.
+
+Example::
+
+    >>> xml = b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c><c r="C1"><v>2</v></c></row></sheetData></worksheet>'
+    >>> used_range(xml)
+    (1, 3)
+    >>> check_used_range(xml.replace(b'"C1"', b'"XFD1048576"'), "报修台账")
+    Traceback (most recent call last):
+    ...
+    pyfuncs.io.safe.Refused: 工作表「报修台账」的已用区域过大（1,048,576 行 × 16,384 列，最远的单元格在 XFD1048576），可能有远处的单元格被误填了内容；请在 Excel 中删除多余的行和列、保存后再运行。
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+
+from pyfuncs.io.book import col_letter
+from pyfuncs.io.safe import Refused
+
+#: A sheet whose used range is larger than this is not read: python-calamine builds the whole
+#: rectangle in memory (a stray cell at XFD1048576 would ask for hundreds of GB and abort the
+#: process). A 20,000-ticket ledger is 23 columns × 20,001 rows ≈ 460,000 cells.
+MAX_SHEET_CELLS = 5_000_000
+
+_CELL_COL = re.compile(rb'<c r="([A-Z]+)')
+_CELL_ROW = re.compile(rb'<c r="[A-Z]+([0-9]+)')
+_CELL_TAG = re.compile(rb'<c(?=[\s>/])[^>]*>')
+_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_ROW = re.compile(rb'<row\s[^>]*?\br="([0-9]+)"')
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _chunks(path, part: str | None):
+    """The part's XML in pieces of about 4 MB, each cut just before a ``<`` so no tag is split
+    (``path``: a workbook file and ``part`` its member, or the part's bytes and ``part`` None)."""
+    import io
+    import zipfile
+
+    with (contextlib.nullcontext(io.BytesIO(path)) if part is None else zipfile.ZipFile(path)) as z, \
+            (contextlib.nullcontext(z) if part is None else z.open(part)) as f:
+        carry = b""
+        while True:
+            chunk = f.read(1 << 22)
+            if not chunk:
+                if carry:
+                    yield carry
+                return
+            buf = carry + chunk
+            cut = buf.rfind(b"<")
+            if cut <= 0:
+                carry = buf
+                continue
+            yield buf[:cut]
+            carry = buf[cut:]
+
+
+def used_range(path, part: str | None = None, *, exact: bool = False) -> tuple[int, int]:
+    """(last row, last column) of the cells of a worksheet part (``path`` a file and ``part`` its
+    member, or the part's bytes), read in chunks without parsing the XML: the rectangle python-calamine builds in memory is at most that large.
+
+    The quick way reads every ``<c r="..."`` reference, styled empty cells included (an
+    over-estimate); ``exact`` reads every cell tag and leaves out the empty ones
+    (``<c r="XFD1" s="3"/>``, which calamine ignores). A cell without ``r`` (its position is
+    implied by its order) makes the quick way fall back to the exact one for that chunk and
+    counts as one more column."""
+    max_row = max_col = row_tags = 0
+    for buf in _chunks(path, part):
+        quick = not exact and buf.count(b'<c r="') == buf.count(b"<c ") + buf.count(b"<c>") + buf.count(b"<c/")
+        if quick:
+            cols = set(_CELL_COL.findall(buf))
+            if cols:
+                max_col = max(max_col, max(_col_number(c) for c in cols))
+                max_row = max(max_row, max(int(r) for r in set(_CELL_ROW.findall(buf))))
+            continue
+        implied = False
+        for tag in _CELL_TAG.findall(buf):
+            if tag.endswith(b"/>"):
+                continue  # no value
+            m = _REF.search(tag)
+            if m:
+                max_col = max(max_col, _col_number(m.group(1)))
+                max_row = max(max_row, int(m.group(2)))
+            else:
+                max_col += 1
+                implied = True
+        row_tags += buf.count(b"<row ") + buf.count(b"<row>")
+        if implied:  # implied cells sit in their row (its ``r``, or its place among the rows)
+            rows = _ROW.findall(buf)
+            max_row = max(max_row, row_tags, *(int(r) for r in rows))
+    return max_row, max_col
+
+
+def check_used_range(sheet_xml: bytes, sheet: str) -> None:
+    """Refuse (:class:`Refused`, naming the sheet and its farthest cell) a sheet whose used range
+    python-calamine could not build safely; styled empty cells far out do not count."""
+    rows, cols = used_range(sheet_xml)
+    if rows * cols > MAX_SHEET_CELLS:
+        rows, cols = used_range(sheet_xml, exact=True)
+    if rows * cols > MAX_SHEET_CELLS:
+        raise Refused(f"工作表「{sheet}」的已用区域过大（{rows:,} 行 × {cols:,} 列，最远的单元格在 "
+                      f"{col_letter(cols)}{rows}），可能有远处的单元格被误填了内容；"
+                      "请在 Excel 中删除多余的行和列、保存后再运行。")

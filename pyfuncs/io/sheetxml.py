@@ -1,0 +1,416 @@
+"""Patch cells in one worksheet part's XML, keeping every byte the patch does not need to change.
+
+:func:`patch_cells` takes the sheet's bytes and {(row, col): value}; it finds the ``<row>`` elements
+of ``<sheetData>`` with one regular-expression pass (no DOM), rewrites only the rows that change
+(replacing or inserting ``<c>`` in column order, creating ``<row>`` in row order) and grows
+``<dimension>``. Every other element, attribute, namespace, ``mc:AlternateContent``, ``extLst``
+and the cached ``<v>`` of every formula not written stays as it was.
+
+Values: numbers as ``<v>``; ``bool`` as ``t="b"``; dates as serial numbers (1900 system) with a
+date number format; text ALWAYS as an inline string, whatever it starts with (``=``, ``+``, ``-``,
+``@``); only :class:`pyfuncs.io.book.Formula` values become ``<f>`` (no cached value: Excel
+computes it); ``None`` empties the cell but keeps its style. A new cell takes the style of the
+cell above it in its column, else its column's style. A write into a merged range other than its
+top-left cell is skipped.
+
+Example::
+
+    >>> xml = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    ...        b'<dimension ref="A1:B2"/><sheetData>'
+    ...        b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><f>1+1</f><v>2</v></c></row>'
+    ...        b'<row r="2"><c r="A2" s="3"><v>7</v></c></row></sheetData></worksheet>')
+    >>> out = patch_cells(xml, {(2, 1): "=cmd|' /C calc'!A0", (3, 1): 5, (2, 3): None})
+    >>> out[out.index(b'<row r="2"'):out.index(b'</sheetData>')].decode()
+    '<row r="2"><c r="A2" s="3" t="inlineStr"><is><t xml:space="preserve">=cmd|\\' /C calc\\'!A0</t></is></c></row><row r="3"><c r="A3" s="3"><v>5</v></c></row>'
+    >>> b'<c r="B1"><f>1+1</f><v>2</v></c>' in out and b'<dimension ref="A1:B3"/>' in out
+    True
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+
+from pyfuncs.io.book import Formula, col_letter, col_number, parse_ref
+
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+_SHEETDATA = re.compile(rb"<sheetData(?:\s[^>]*)?(/>|>)")
+_ROW = re.compile(rb"<row[\s>/](?:[^>]*?/>|.*?</row>)", re.S)
+_CELL = re.compile(rb"<c[\s>/](?:[^>]*?/>|.*?</c>)", re.S)
+_ATTR_R = re.compile(rb'\sr="([^"]*)"')
+_ROW_R = re.compile(rb'<row r="(\d+)"')
+_ATTR_S = re.compile(rb'\ss="(\d+)"')
+_CELL_REF = re.compile(rb"([A-Z]+)(\d+)")
+_DIMENSION = re.compile(rb'<dimension\s+ref="([^"]*)"\s*/>')
+_MERGE = re.compile(rb'<mergeCell\s+ref="([^"]*)"')
+_COL = re.compile(rb"<col\s[^>]*>")
+_DATE_BUILTIN = set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))
+
+
+def is_date_format(code: str) -> bool:
+    """Does a number format code show a date/time?
+
+    >>> is_date_format("yyyy-mm-dd"), is_date_format('0.00"m"'), is_date_format("[Red]0"), is_date_format("General")
+    (True, False, False, False)
+    """
+    code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", code)
+    return bool(re.search(r"[ymdhs]", code, re.I)) and "General" not in code
+
+
+def to_serial(v: dt.date | dt.datetime) -> float | int:
+    """A date/datetime → Excel serial number (1900 date system).
+
+    >>> to_serial(dt.date(2016, 9, 21)), to_serial(dt.datetime(2016, 9, 21, 12))
+    (42634, 42634.5)
+    """
+    if isinstance(v, dt.datetime):
+        d = v - dt.datetime(1899, 12, 30, tzinfo=v.tzinfo)
+        s = d.days + d.seconds / 86400 + d.microseconds / 86400e6
+        return int(s) if s == int(s) else s
+    n = (v - dt.date(1899, 12, 30)).days
+    return n if n >= 61 else n - 1 if n > 0 else n
+
+
+class CellStyles:
+    """What a patch needs of styles.xml: is an xf a date format, and an xf like another one but
+    showing a number format (added through :func:`pyfuncs.io.styles.ensure_numfmt_xf`)."""
+
+    def __init__(self, styles_xml: bytes | None):
+        self.xml = styles_xml
+        self.changed = False
+        self._memo: dict[tuple[int, str], int] = {}
+        self._fmt_of_xf: list[int] = []
+        self._codes: dict[int, str] = {}
+        if styles_xml:
+            self._scan()
+
+    def _scan(self) -> None:
+        from pyfuncs.io.styles import _find_list, _attr, _numfmt_codes
+
+        self._codes = _numfmt_codes(self.xml)
+        self._fmt_of_xf = [int(_attr(x, "numFmtId") or 0) for x in _find_list(self.xml, "cellXfs").items]
+
+    def code(self, xf: int) -> str | None:
+        if not 0 <= xf < len(self._fmt_of_xf):
+            return None
+        n = self._fmt_of_xf[xf]
+        if n in self._codes:
+            return self._codes[n]
+        from pyfuncs.io.styles import BUILTIN_NUMFMTS
+
+        for k, v in BUILTIN_NUMFMTS.items():
+            if v == n:
+                return k
+        return "m/d/yyyy" if n in _DATE_BUILTIN else None
+
+    def is_date(self, xf: int) -> bool:
+        if not 0 <= xf < len(self._fmt_of_xf):
+            return False
+        n = self._fmt_of_xf[xf]
+        return n in _DATE_BUILTIN or (n in self._codes and is_date_format(self._codes[n]))
+
+    def with_format(self, xf: int, fmt: str) -> int:
+        if self.xml is None:
+            return xf
+        key = (xf, fmt)
+        if key not in self._memo:
+            from pyfuncs.io.styles import ensure_numfmt_xf
+
+            new, i = ensure_numfmt_xf(self.xml, xf, fmt)
+            if new != self.xml:
+                self.xml, self.changed = new, True
+                self._scan()
+            self._memo[key] = i
+        return self._memo[key]
+
+
+def _style_for(v: Any, fmt: str | None, xf: int | None, styles: CellStyles | None) -> int | None:
+    """The ``s`` a written cell gets (``xf`` = its current or inherited style)."""
+    if styles is None or v is None or isinstance(v, (str, bool)):
+        return xf
+    base = xf or 0
+    if isinstance(v, (dt.date, dt.datetime)):
+        if styles.is_date(base):
+            return xf
+        return styles.with_format(base, fmt if fmt and is_date_format(fmt) else
+                                  "yyyy-mm-dd h:mm:ss" if isinstance(v, dt.datetime) else "yyyy-mm-dd")
+    if fmt and styles.code(base) != fmt:
+        return styles.with_format(base, fmt)
+    return xf
+
+
+def _content(v: Any) -> tuple[bytes, bytes] | None:
+    """(t attribute value, children) of a written value; None = an empty cell."""
+    if v is None:
+        return None
+    if isinstance(v, Formula):
+        return b"", b"<f>" + escape(_ILLEGAL.sub("", v.lstrip("=")), quote=False).encode("utf-8", "replace") + b"</f>"
+    if isinstance(v, str):
+        v = _ILLEGAL.sub("", v)
+        return b"inlineStr", b'<is><t xml:space="preserve">' + escape(v, quote=False).encode("utf-8", "replace") + b"</t></is>"
+    if isinstance(v, bool):
+        return b"b", b"<v>1</v>" if v else b"<v>0</v>"
+    if isinstance(v, (dt.date, dt.datetime)):
+        return b"", b"<v>%s</v>" % repr(to_serial(v)).encode()
+    if isinstance(v, dt.time):
+        s = (v.hour * 3600 + v.minute * 60 + v.second) / 86400
+        return b"", b"<v>%s</v>" % repr(s).encode()
+    if isinstance(v, int):
+        return b"", b"<v>%d</v>" % v
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return None
+        return b"", b"<v>%s</v>" % repr(v).encode()
+    return _content(str(v))
+
+
+def _cell_xml(ref: bytes, old_tag_attrs: bytes, v: Any, s: int | None) -> bytes:
+    """A ``<c>`` element for a written value; ``old_tag_attrs`` = the old start tag's attributes
+    (kept but for r, s, t, cm, vm)."""
+    keep = re.sub(rb'\s(?:r|s|t|cm|vm)="[^"]*"', b"", old_tag_attrs).strip() if old_tag_attrs else b""
+    head = b'<c r="' + ref + b'"' + (b' s="%d"' % s if s else b"") + ((b" " + keep) if keep else b"")
+    c = _content(v)
+    if c is None:
+        return head + b"/>"
+    t, body = c
+    return head + (b' t="' + t + b'"' if t else b"") + b">" + body + b"</c>"
+
+
+_CELL_R = re.compile(rb'<c\s+r="([A-Z]+)\d+"[^>]*?(?:/>|>.*?</c>)|<c[\s>/](?:[^>]*?/>|.*?</c>)', re.S)
+_COLS: dict[bytes, int] = {}
+
+
+def _col_of(letters: bytes) -> int:
+    n = _COLS.get(letters)
+    if n is None:
+        n = _COLS[letters] = col_number(letters.decode())
+    return n
+
+
+_LETTERS = re.compile(rb"[A-Z]+")
+
+
+def _cells_of(row: bytes) -> tuple[bytes, dict[int, bytes], bytes]:
+    """(start tag, {col: cell bytes} in column order, tail after the last cell) of one ``<row>``
+    (found with bytes searches, not a regular expression over the row's text)."""
+    end = row.index(b">") + 1
+    if row[end - 2:end] == b"/>":
+        return row[:end - 2] + b">", {}, b"</row>"
+    cells: dict[int, bytes] = {}
+    col = 0
+    last = pos = end
+    find, index = row.find, row.index
+    while True:
+        i = find(b"<c", pos)
+        if i < 0:
+            break
+        nxt = row[i + 2:i + 3]
+        if nxt not in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
+            pos = i + 2
+            continue
+        k = index(b">", i)
+        stop = k + 1 if row[k - 1:k] == b"/" else index(b"</c>", k) + 4
+        if row[i + 2:i + 6] == b' r="':
+            m = _LETTERS.match(row, i + 6)
+            col = _col_of(m.group(0)) if m else col + 1
+        else:
+            rm = _ATTR_R.search(row, i, k)
+            col = _col_of(_CELL_REF.match(rm.group(1)).group(1)) if rm else col + 1
+        cells[col] = row[i:stop]
+        last = pos = stop
+    return row[:end], cells, row[last:]
+
+
+def _cell_style(el: bytes) -> int | None:
+    m = _ATTR_S.search(el[:el.index(b">")])
+    return int(m.group(1)) if m else None
+
+
+def _col_styles(xml: bytes) -> dict[int, int]:
+    out: dict[int, int] = {}
+    head = xml[:xml.find(b"<sheetData")]
+    for m in _COL.finditer(head):
+        tag = m.group(0)
+        a = dict(re.findall(rb'(\w+)="([^"]*)"', tag))
+        if b"style" in a and b"min" in a and b"max" in a:
+            lo, hi = int(a[b"min"]), min(int(a[b"max"]), 16384)
+            if hi - lo < 20000:
+                for c in range(lo, hi + 1):
+                    out[c] = int(a[b"style"])
+            else:
+                out[-lo] = int(a[b"style"])  # rare: very wide col range, kept as a marker
+    return out
+
+
+def merged_non_anchor(xml: bytes) -> list[tuple[int, int, int, int]]:
+    i = xml.find(b"<mergeCells")
+    if i < 0:
+        return []
+    return [parse_ref(m.group(1).decode()) for m in _MERGE.finditer(xml, i)]
+
+
+def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: CellStyles | None = None,
+                formats: Mapping[tuple[int, int], str | None] | None = None,
+                replaced_formulas: list | None = None) -> bytes:
+    """The sheet's XML with ``cells`` written (see the module docstring); ``formats`` gives the
+    number format of a written cell (e.g. ``"yyyy-mm-dd"``), ``styles`` the workbook's styles.
+    The (row, col) of every formula cell overwritten is appended to ``replaced_formulas`` (the
+    caller then drops a calcChain that lists it)."""
+    if not cells:
+        return sheet_xml
+    formats = formats or {}
+    merges = merged_non_anchor(sheet_xml)
+    if merges:
+        cells = {k: v for k, v in cells.items()
+                 if not any(t <= k[0] <= b and l <= k[1] <= r and (k[0], k[1]) != (t, l)
+                            for t, l, b, r in merges)}
+        if not cells:
+            return sheet_xml
+    m = _SHEETDATA.search(sheet_xml)
+    if m is None:
+        raise ValueError("worksheet without sheetData")
+    if m.group(1) == b"/>":
+        head, tail = sheet_xml[:m.start()] + b"<sheetData>", b"</sheetData>" + sheet_xml[m.end():]
+        data_start = data_end = None
+        body = b""
+    else:
+        data_start = m.end()
+        data_end = sheet_xml.index(b"</sheetData>", data_start)
+        head, tail = sheet_xml[:data_start], sheet_xml[data_end:]
+        body = sheet_xml[data_start:data_end]
+    # the rows: (row number, start, end) in body
+    rows: list[tuple[int, int, int]] = []
+    r = 0
+    pos = 0
+    find = body.find
+    while True:
+        i = find(b"<row", pos)
+        if i < 0:
+            break
+        k = body.index(b">", i)
+        stop = k + 1 if body[k - 1:k] == b"/" else body.index(b"</row>", k) + 6
+        am = _ROW_R.match(body, i)
+        r = int(am.group(1)) if am else (int(m.group(1)) if (m := _ATTR_R.search(body, i, k)) else r + 1)
+        rows.append((r, i, stop))
+        pos = stop
+    pos = {r: i for i, (r, _, _) in enumerate(rows)}
+    col_styles: dict[int, int] | None = None
+    by_row: dict[int, dict[int, Any]] = {}
+    for (rr, cc), v in cells.items():
+        by_row.setdefault(rr, {})[cc] = v
+    parsed: dict[int, tuple[bytes, dict[int, bytes], bytes]] = {}  # rows rewritten or looked at
+
+    def row_cells(rn: int):
+        if rn in parsed:
+            return parsed[rn]
+        i = pos.get(rn)
+        if i is None:
+            return None
+        _, a, b = rows[i]
+        parsed[rn] = _cells_of(body[a:b])
+        return parsed[rn]
+
+    def style_above(rn: int, cn: int) -> int | None:
+        nonlocal col_styles
+        for up in range(rn - 1, max(rn - 6, 0), -1):
+            rc = row_cells(up)
+            if rc is None:
+                continue
+            el = rc[1].get(cn)
+            if el is not None:
+                return _cell_style(el)
+            break  # the row above exists but has no cell in this column
+        if col_styles is None:
+            col_styles = _col_styles(sheet_xml)
+        return col_styles.get(cn)
+
+    new_rows: dict[int, bytes] = {}
+    max_r = max_c = 0
+    for rn in sorted(by_row):
+        rc = row_cells(rn)
+        if rc is None:
+            start, cur, rest = b'<row r="%d">' % rn, {}, b"</row>"
+        else:
+            start, cur, rest = rc
+        srn = str(rn)
+        added = False
+        for cn, v in by_row[rn].items():
+            ref = (col_letter(cn) + srn).encode()
+            el = cur.get(cn)
+            if el is not None:
+                attrs = el[2:el.index(b">")].rstrip(b"/")
+                if replaced_formulas is not None and b"<f" in el:
+                    replaced_formulas.append((rn, cn))
+                cur[cn] = _cell_xml(ref, attrs, v, _style_for(v, formats.get((rn, cn)), _cell_style(el), styles))
+            else:
+                if v is None:
+                    continue
+                xf = style_above(rn, cn)
+                cur[cn] = _cell_xml(ref, b"", v, _style_for(v, formats.get((rn, cn)), xf, styles))
+                added = True
+            if rn > max_r:
+                max_r = rn
+            if cn > max_c:
+                max_c = cn
+        if added:
+            cur = dict(sorted(cur.items()))
+            if sm := re.search(rb'\sspans="(\d+):(\d+)"', start):
+                cols = list(cur)
+                lo, hi = min(int(sm.group(1)), cols[0]), max(int(sm.group(2)), cols[-1])
+                start = start[:sm.start()] + b' spans="%d:%d"' % (lo, hi) + start[sm.end():]
+        parsed[rn] = (start, cur, rest)
+        new_rows[rn] = start + b"".join(cur.values()) + rest
+    # splice: existing rows replaced in place, new rows inserted in row order
+    out = [head]
+    last = 0
+    pending = sorted(r for r in new_rows if r not in pos)
+    k = 0
+    for rn, a, b in rows:
+        while k < len(pending) and pending[k] < rn:
+            out.append(body[last:a])
+            last = a
+            out.append(new_rows[pending[k]])
+            k += 1
+        if rn in new_rows:
+            out.append(body[last:a])
+            out.append(new_rows[rn])
+            last = b
+    out.append(body[last:])
+    out.extend(new_rows[p] for p in pending[k:])
+    out.append(tail)
+    xml = b"".join(out)
+    if max_r:
+        xml = _grow_dimension(xml, max_r, max_c)
+    return xml
+
+
+def _grow_dimension(xml: bytes, max_r: int, max_c: int) -> bytes:
+    m = _DIMENSION.search(xml, 0, xml.find(b"<sheetData") + 1 or len(xml))
+    if m is None:
+        return xml
+    try:
+        t, l, b, r = parse_ref(m.group(1).decode())
+    except ValueError:
+        return xml
+    nb, nr = max(b, max_r), max(r, max_c)
+    if (nb, nr) == (b, r):
+        return xml
+    from pyfuncs.io.book import format_ref
+
+    ref = format_ref((t, l, nb, nr)).encode()
+    return xml[:m.start()] + b'<dimension ref="' + ref + b'"/>' + xml[m.end():]
+
+
+def dimension(xml_head: bytes) -> tuple[int, int] | None:
+    """(last row, last column) of a ``<dimension ref>`` in the first bytes of a sheet part."""
+    m = _DIMENSION.search(xml_head)
+    if m is None:
+        return None
+    try:
+        _, _, b, r = parse_ref(m.group(1).decode())
+    except ValueError:
+        return None
+    return b, r
