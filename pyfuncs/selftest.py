@@ -252,11 +252,7 @@ def check_lists(report: SelftestReport, book) -> None:
     for name, lst in LIST_NAMES.items():
         label = f"名称 {name}"
         try:
-            if hasattr(native, "defined_names"):  # a file (openpyxl)
-                dn = native.defined_names.get(name)
-                got = dn.attr_text if dn is not None else None
-            else:  # Excel (xlwings)
-                got = str(native.names[name].refers_to).lstrip("=")
+            got = book.defined_name(name)
         except Exception as e:  # noqa: BLE001 - a missing name is a finding, not a crash
             got, err = None, _error_text(e)
         else:

@@ -241,6 +241,11 @@ class Book(ABC):
     def set_column_widths(self, sheet: str, widths: dict[int, float]) -> None:
         """Column widths (characters) by column number."""
 
+    def defined_name(self, name: str) -> str | None:
+        """What the workbook-level defined name ``name`` refers to, without the leading ``=``
+        (e.g. ``tblProjects[项目编号]``), or None when the workbook has no such name."""
+        raise NotImplementedError
+
     def set_status(self, text: str | None) -> None:
         """Progress text for staff (Excel's status bar; stderr for files when verbose).
         ``None`` clears it."""

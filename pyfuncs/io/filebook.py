@@ -88,6 +88,19 @@ class FileBook(Book):
         self._stack.close()
 
     # ---- the package as the job left it ------------------------------------------------------------
+    def defined_name(self, name: str) -> str | None:
+        """From workbook.xml's ``<definedNames>`` (a sheet-local name of the same name is not it)."""
+        import html
+        import re
+
+        xml = self._view().get("xl/workbook.xml") or b""
+        for m in re.finditer(rb"<definedName\b([^>]*)>(.*?)</definedName>", xml, re.S):
+            attrs = m.group(1).decode("utf-8", "replace")
+            got = re.search(r'\bname="([^"]*)"', attrs)
+            if got and html.unescape(got.group(1)).lower() == name.lower() and "localSheetId" not in attrs:
+                return html.unescape(m.group(2).decode("utf-8", "replace")).lstrip("=")
+        return None
+
     def _view(self):
         from pyfuncs.io.package import Changed
 

@@ -629,6 +629,12 @@ class XlBook(Book):
             pass
 
     @property
+    def defined_name(self, name: str) -> str | None:
+        try:
+            return str(self.xb.api.Names(name).RefersTo).lstrip("=")
+        except Exception:  # noqa: BLE001 - Excel raises for a name the workbook lacks
+            return None
+
     def native(self):
         return self.xb
 
