@@ -386,7 +386,8 @@ class FileBook(Book):
             if not cells or sheet not in parts:
                 continue
             part = parts[sheet]
-            changes[part] = patch_cells(view[part], cells, styles, self._formats.get(sheet), replaced)
+            changes[part] = patch_cells(view[part], cells, styles, self._formats.get(sheet), replaced,
+                                        heights=wrapped_heights(view[part], styles.xml, cells))
         if replaced:  # a formula became a value: Excel "repairs" a file whose calcChain lists it
             changes.update(_without_calc_chain(view, changes))
         if styles.changed:
@@ -439,6 +440,41 @@ class FileBook(Book):
 
         self._pkg = Package(self.path)
         self._fast_stale = True
+
+
+def wrapped_heights(sheet_xml: bytes, styles_xml: bytes | None, cells: dict) -> dict[int, float]:
+    """Row → the height written text needs in a column whose format wraps text (``<col style>``
+    with ``wrapText``), from the column's width: a file's rows are not re-fitted when Excel or
+    LibreOffice opens it, so a long 提示 would otherwise show one line of itself."""
+    import math
+
+    from pyfuncs.layout import text_width
+
+    if not styles_xml:
+        return {}
+    head = sheet_xml[:max(sheet_xml.find(b"<sheetData"), 0)]
+    xfs_block = re.search(rb"<cellXfs\b.*?</cellXfs>", styles_xml, re.S)
+    if not head or xfs_block is None:
+        return {}
+    xfs = re.findall(rb"<xf\b[^>]*/>|<xf\b.*?</xf>", xfs_block.group(0), re.S)
+    widths: dict[int, float] = {}
+    for m in re.finditer(rb"<col\b[^>]*>", head):
+        a = m.group(0)
+        st, w = re.search(rb'\sstyle="(\d+)"', a), re.search(rb'\swidth="([\d.]+)"', a)
+        lo, hi = re.search(rb'\smin="(\d+)"', a), re.search(rb'\smax="(\d+)"', a)
+        if st and w and lo and hi and int(st.group(1)) < len(xfs) and b'wrapText="1"' in xfs[int(st.group(1))]:
+            for c in range(int(lo.group(1)), min(int(hi.group(1)), int(lo.group(1)) + 200) + 1):
+                widths[c] = float(w.group(1))
+    out: dict[int, float] = {}
+    if not widths:
+        return out
+    for (r, c), v in cells.items():
+        width = widths.get(c)
+        if width and isinstance(v, str) and v:
+            n = sum(max(1, math.ceil(text_width(part) / max(width - 1, 2))) for part in v.split("\n"))
+            if n > 1:
+                out[r] = max(out.get(r, 0.0), round(13.5 * n + 3, 1))
+    return out
 
 
 def _styles_part(view) -> str | None:

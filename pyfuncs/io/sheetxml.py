@@ -254,11 +254,12 @@ def merged_non_anchor(xml: bytes) -> list[tuple[int, int, int, int]]:
 
 def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: CellStyles | None = None,
                 formats: Mapping[tuple[int, int], str | None] | None = None,
-                replaced_formulas: list | None = None) -> bytes:
+                replaced_formulas: list | None = None, heights: Mapping[int, float] | None = None) -> bytes:
     """The sheet's XML with ``cells`` written (see the module docstring); ``formats`` gives the
     number format of a written cell (e.g. ``"yyyy-mm-dd"``), ``styles`` the workbook's styles.
     The (row, col) of every formula cell overwritten is appended to ``replaced_formulas`` (the
-    caller then drops a calcChain that lists it)."""
+    caller then drops a calcChain that lists it). ``heights``: row → the height (points) its
+    wrapped text needs; a written row lower than that gets it (``customHeight``), a taller stays."""
     if not cells:
         return sheet_xml
     formats = formats or {}
@@ -361,6 +362,8 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
                 cols = list(cur)
                 lo, hi = min(int(sm.group(1)), cols[0]), max(int(sm.group(2)), cols[-1])
                 start = start[:sm.start()] + b' spans="%d:%d"' % (lo, hi) + start[sm.end():]
+        if heights and rn in heights:
+            start = _at_least_height(start, heights[rn])
         parsed[rn] = (start, cur, rest)
         new_rows[rn] = start + b"".join(cur.values()) + rest
     # splice: existing rows replaced in place, new rows inserted in row order
@@ -385,6 +388,22 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
     if max_r:
         xml = _grow_dimension(xml, max_r, max_c)
     return xml
+
+
+def _at_least_height(start: bytes, need: float) -> bytes:
+    """A ``<row ...>`` start tag at least ``need`` points high.
+
+    >>> _at_least_height(b'<row r="3" spans="1:4">', 30.5)
+    b'<row r="3" spans="1:4" ht="30.5" customHeight="1">'
+    >>> _at_least_height(b'<row r="3" ht="40" customHeight="1">', 30.5)
+    b'<row r="3" ht="40" customHeight="1">'
+    """
+    m = re.search(rb'\sht="([\d.]+)"', start)
+    if m and float(m.group(1)) >= need:
+        return start
+    body = re.sub(rb'\s(?:ht|customHeight)="[^"]*"', b"", start)
+    close = b"/>" if body.endswith(b"/>") else b">"
+    return body[:-len(close)] + b' ht="%s" customHeight="1"' % (b"%g" % need) + close
 
 
 def _grow_dimension(xml: bytes, max_r: int, max_c: int) -> bytes:
