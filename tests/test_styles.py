@@ -77,7 +77,11 @@ def _with_styles(tmp_path: Path, styles: bytes, cells: dict[str, int], sheet="xl
 
 def test_ensure_numfmt_xf_on_the_built_workbook(tmp_path):
     xml = _styles_of(WORKBOOK)
-    base = 5  # the table header style: bold white font on dark fill, border, centred
+    # a styled xf in General format (the table header: bold font, fill, border, centred); its
+    # index moves as the schema gains formatted columns, so it is looked up, not assumed
+    base = next(i for i, x in enumerate(_find_list(xml, "cellXfs").items)
+                if re.search(rb'numFmtId="0"', x) and not re.search(rb'fontId="0"', x)
+                and not re.search(rb'fillId="0"', x))
     new, i = ensure_numfmt_xf(xml, base, "yyyy年m月d日")
     assert i == len(_find_list(xml, "cellXfs").items)
     assert _outside(new) == _outside(xml)
