@@ -250,40 +250,26 @@ class FileBook(Book):
     # ---- writing ---------------------------------------------------------------------------------
     def write(self, sheet: str, top: int, left: int, rows: list[list[Any]],
               number_formats: list[str | None] | None = None) -> None:
-        self._need(sheet)
-        merges = [m for m in self.merged(sheet) if m[0] != m[2] or m[1] != m[3]]
-        cells = self._cells.setdefault(sheet, {})
-        fmts = self._formats.setdefault(sheet, {})
-        for i, row in enumerate(rows):
-            for j, v in enumerate(row):
-                rc = (top + i, left + j)
-                if merges and any(mt <= rc[0] <= mb and ml <= rc[1] <= mr and rc != (mt, ml)
-                                  for mt, ml, mb, mr in merges):
-                    continue
-                v = to_cell(v)
-                if isinstance(v, str):
-                    v = (Formula if isinstance(v, Formula) else str)(_ILLEGAL.sub("", v))
-                    if isinstance(v, Formula):
-                        self._formulas_written = True
-                cells[rc] = v
-                fmt = number_formats[j] if number_formats is not None and j < len(number_formats) else None
-                if fmt:
-                    fmts[rc] = fmt
-                else:
-                    fmts.pop(rc, None)
-        self.dirty = True
+        fmts = number_formats or []
+        self._store(sheet, (((top + i, left + j), v, fmts[j] if j < len(fmts) else None)
+                            for i, row in enumerate(rows) for j, v in enumerate(row)))
 
     def write_cells(self, sheet: str, cells: dict[tuple[int, int], Any],
                     number_formats: dict[int, str | None] | None = None) -> None:
         """Scattered cells in one go (the file book has no round trips to save)."""
         if not cells:
             return
+        fmts = number_formats or {}
+        self._store(sheet, ((rc, v, fmts.get(rc[1])) for rc, v in cells.items()))
+
+    def _store(self, sheet: str, entries) -> None:
+        """Record (cell, value, number format) writes for the save: a merge's covered cells are
+        skipped, values normalised (text stripped of illegal characters, Formula kept apart)."""
         self._need(sheet)
         merges = [m for m in self.merged(sheet) if m[0] != m[2] or m[1] != m[3]]
         out = self._cells.setdefault(sheet, {})
         fmts = self._formats.setdefault(sheet, {})
-        number_formats = number_formats or {}
-        for rc, v in cells.items():
+        for rc, v, fmt in entries:
             if merges and any(mt <= rc[0] <= mb and ml <= rc[1] <= mr and rc != (mt, ml)
                               for mt, ml, mb, mr in merges):
                 continue
@@ -293,7 +279,6 @@ class FileBook(Book):
                 if isinstance(v, Formula):
                     self._formulas_written = True
             out[rc] = v
-            fmt = number_formats.get(rc[1])
             if fmt:
                 fmts[rc] = fmt
             else:
