@@ -97,13 +97,7 @@ def configure_book(wb, *, interpreter: str | None = None, pythonpath: str | None
         for i, (k, v) in enumerate(CONF_ROWS, start=1):
             ws.cell(row=i, column=1, value=k)
             ws.cell(row=i, column=2, value=v)
-    written: dict[str, str] = {}
-    key = "Interpreter_Mac" if platform == "mac" else "Interpreter_Win"
-    written[key] = interpreter or default_interpreter(platform)
-    if pythonpath is None:
-        pd = package_dir()
-        pythonpath = str(pd) if pd else ""
-    written["PYTHONPATH"] = pythonpath
+    written = _paths_to_write(interpreter, pythonpath, platform)
     rows = conf_block(ws)
     current_udf = ws.cell(row=rows[UDF_MODULES_KEY.upper()], column=2).value if UDF_MODULES_KEY.upper() in rows else None
     if not current_udf:
@@ -111,6 +105,15 @@ def configure_book(wb, *, interpreter: str | None = None, pythonpath: str | None
     for k, v in written.items():
         set_conf(ws, k, v or None)
     return written
+
+
+def _paths_to_write(interpreter: str | None, pythonpath: str | None, platform: str) -> dict[str, str]:
+    """The interpreter key of ``platform`` and PYTHONPATH (defaults: this Python, pyfuncs' folder)."""
+    key = "Interpreter_Mac" if platform == "mac" else "Interpreter_Win"
+    if pythonpath is None:
+        pd = package_dir()
+        pythonpath = str(pd) if pd else ""
+    return {key: interpreter or default_interpreter(platform), "PYTHONPATH": pythonpath}
 
 
 def configure_file_book(book, *, interpreter: str | None = None, pythonpath: str | None = None,
@@ -128,13 +131,7 @@ def configure_file_book(book, *, interpreter: str | None = None, pythonpath: str
             lay.put(i, 1, k)
             lay.put(i, 2, v)
         book.put_sheet(lay)
-    written: dict[str, str] = {}
-    key = "Interpreter_Mac" if platform == "mac" else "Interpreter_Win"
-    written[key] = interpreter or default_interpreter(platform)
-    if pythonpath is None:
-        pd = package_dir()
-        pythonpath = str(pd) if pd else ""
-    written["PYTHONPATH"] = pythonpath
+    written = _paths_to_write(interpreter, pythonpath, platform)
     last, _ = book.extent(CONF_SHEET)
     cells = book.read(CONF_SHEET, (1, 1, max(last, 1), 2))
     rows: dict[str, int] = {}
