@@ -388,6 +388,9 @@ class FileBook(Book):
         from pyfuncs.io.package import write_package
 
         target = Path(path) if path else self.path
+        # the value grids are a reading cache: let them go before the patched sheets are built,
+        # which is when memory peaks (they are read again if the book is read after saving)
+        self._grids.clear()
         changes = self.changes()
 
         def write(tmp: Path) -> None:

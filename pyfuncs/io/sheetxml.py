@@ -167,11 +167,24 @@ def _content(v: Any) -> tuple[bytes, bytes] | None:
     return _content(str(v))
 
 
+_KEEP_ATTRS = re.compile(rb'\s(?:r|s|t|cm|vm)="[^"]*"')
+
+
+def _text_bytes(v: str) -> bytes:
+    if _ILLEGAL.search(v):
+        v = _ILLEGAL.sub("", v)
+    if "&" in v or "<" in v or ">" in v:
+        v = escape(v, quote=False)
+    return v.encode("utf-8", "replace")
+
+
 def _cell_xml(ref: bytes, old_tag_attrs: bytes, v: Any, s: int | None) -> bytes:
     """A ``<c>`` element for a written value; ``old_tag_attrs`` = the old start tag's attributes
     (kept but for r, s, t, cm, vm)."""
-    keep = re.sub(rb'\s(?:r|s|t|cm|vm)="[^"]*"', b"", old_tag_attrs).strip() if old_tag_attrs else b""
+    keep = _KEEP_ATTRS.sub(b"", old_tag_attrs).strip() if old_tag_attrs else b""
     head = b'<c r="' + ref + b'"' + (b' s="%d"' % s if s else b"") + ((b" " + keep) if keep else b"")
+    if type(v) is str:  # the common case first
+        return head + b' t="inlineStr"><is><t xml:space="preserve">' + _text_bytes(v) + b"</t></is></c>"
     c = _content(v)
     if c is None:
         return head + b"/>"
@@ -193,12 +206,34 @@ def _col_of(letters: bytes) -> int:
 _LETTERS = re.compile(rb"[A-Z]+")
 
 
-def _cells_of(row: bytes) -> tuple[bytes, dict[int, bytes], bytes]:
-    """(start tag, {col: cell bytes} in column order, tail after the last cell) of one ``<row>``
-    (found with bytes searches, not a regular expression over the row's text)."""
+_OPEN = b'<c r="'
+_OPEN_LETTERS = re.compile(rb'<c r="([A-Z]+)')
+
+
+def _cells_of(row: bytes) -> tuple[bytes, dict[int, bytes], bytes, bytes]:
+    """(start tag, {col: cell bytes} in document order, tail after the last cell, joiner) of one
+    ``<row>``. When every cell starts with ``<c r="`` (as Excel and we write them) the row is cut
+    at those starts in one call and the cells are held without that prefix (joiner = the prefix,
+    to put back when the row is joined); else each ``<c>`` is found with bytes searches and held
+    whole (joiner = b"").
+
+    >>> _cells_of(b'<row r="2"><c r="A2" s="3"><v>7</v></c><c r="C2"/></row>')
+    (b'<row r="2">', {1: b'A2" s="3"><v>7</v></c>', 3: b'C2"/>'}, b'</row>', b'<c r="')
+    >>> _cells_of(b'<row r="2"><c s="3"><v>7</v></c></row>')
+    (b'<row r="2">', {1: b'<c s="3"><v>7</v></c>'}, b'</row>', b'')
+    """
     end = row.index(b">") + 1
     if row[end - 2:end] == b"/>":
-        return row[:end - 2] + b">", {}, b"</row>"
+        return row[:end - 2] + b">", {}, b"</row>", _OPEN
+    k = row.rfind(b"</row>")
+    if k > end and b"<extLst" not in row:
+        pieces = row[end:k].split(_OPEN)
+        if not pieces[0] and row.count(b"<c", end) == len(pieces) - 1:
+            cols = [_COLS.get(x) or _col_of(x) for x in _OPEN_LETTERS.findall(row, end)]
+            if len(cols) == len(pieces) - 1:
+                cells = dict(zip(cols, pieces[1:]))
+                if len(cells) == len(cols):
+                    return row[:end], cells, row[k:], _OPEN
     cells: dict[int, bytes] = {}
     col = 0
     last = pos = end
@@ -221,7 +256,7 @@ def _cells_of(row: bytes) -> tuple[bytes, dict[int, bytes], bytes]:
             col = _col_of(_CELL_REF.match(rm.group(1)).group(1)) if rm else col + 1
         cells[col] = row[i:stop]
         last = pos = stop
-    return row[:end], cells, row[last:]
+    return row[:end], cells, row[last:], b""
 
 
 def _cell_style(el: bytes) -> int | None:
@@ -273,28 +308,27 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
     m = _SHEETDATA.search(sheet_xml)
     if m is None:
         raise ValueError("worksheet without sheetData")
+    # positions are kept in sheet_xml itself: no copy of a sheet that may be tens of MB
     if m.group(1) == b"/>":
         head, tail = sheet_xml[:m.start()] + b"<sheetData>", b"</sheetData>" + sheet_xml[m.end():]
-        data_start = data_end = None
-        body = b""
+        data_start = data_end = m.end()
     else:
         data_start = m.end()
         data_end = sheet_xml.index(b"</sheetData>", data_start)
         head, tail = sheet_xml[:data_start], sheet_xml[data_end:]
-        body = sheet_xml[data_start:data_end]
-    # the rows: (row number, start, end) in body
+    # the rows: (row number, start, end) in sheet_xml
     rows: list[tuple[int, int, int]] = []
     r = 0
-    pos = 0
-    find = body.find
+    pos = data_start
+    find, index = sheet_xml.find, sheet_xml.index
     while True:
-        i = find(b"<row", pos)
+        i = find(b"<row", pos, data_end)
         if i < 0:
             break
-        k = body.index(b">", i)
-        stop = k + 1 if body[k - 1:k] == b"/" else body.index(b"</row>", k) + 6
-        am = _ROW_R.match(body, i)
-        r = int(am.group(1)) if am else (int(m.group(1)) if (m := _ATTR_R.search(body, i, k)) else r + 1)
+        k = index(b">", i)
+        stop = k + 1 if sheet_xml[k - 1:k] == b"/" else index(b"</row>", k) + 6
+        am = _ROW_R.match(sheet_xml, i)
+        r = int(am.group(1)) if am else (int(m.group(1)) if (m := _ATTR_R.search(sheet_xml, i, k)) else r + 1)
         rows.append((r, i, stop))
         pos = stop
     pos = {r: i for i, (r, _, _) in enumerate(rows)}
@@ -302,7 +336,7 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
     by_row: dict[int, dict[int, Any]] = {}
     for (rr, cc), v in cells.items():
         by_row.setdefault(rr, {})[cc] = v
-    parsed: dict[int, tuple[bytes, dict[int, bytes], bytes]] = {}  # rows rewritten or looked at
+    parsed: dict[int, tuple[bytes, dict[int, bytes], bytes, bytes]] = {}  # rows rewritten or looked at
 
     def row_cells(rn: int):
         if rn in parsed:
@@ -311,11 +345,19 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
         if i is None:
             return None
         _, a, b = rows[i]
-        parsed[rn] = _cells_of(body[a:b])
+        parsed[rn] = _cells_of(sheet_xml[a:b])
         return parsed[rn]
+
+    # A new cell's style is the one of the cell above it; when that cell is one this patch wrote
+    # (the usual case: a column of computed cells), it is known without parsing the row above.
+    wrote: dict[int, tuple[int, int | None]] = {}  # column → (row, s) of its last written cell
+    style_memo: dict[tuple, int | None] = {}
 
     def style_above(rn: int, cn: int) -> int | None:
         nonlocal col_styles
+        last = wrote.get(cn)
+        if last is not None and last[0] == rn - 1:
+            return last[1]
         for up in range(rn - 1, max(rn - 6, 0), -1):
             rc = row_cells(up)
             if rc is None:
@@ -328,34 +370,53 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
             col_styles = _col_styles(sheet_xml)
         return col_styles.get(cn)
 
+    def style_of(v: Any, fmt: str | None, xf: int | None) -> int | None:
+        # what _style_for gives depends only on the kind of value, the format and the base style
+        kind = type(v)
+        if kind is str or kind is bool or v is None or styles is None:
+            return xf
+        key = (kind, fmt, xf)
+        s = style_memo.get(key)
+        if s is None and key not in style_memo:
+            s = style_memo[key] = _style_for(v, fmt, xf, styles)
+        return s
+
+    letters: dict[int, bytes] = {}
     new_rows: dict[int, bytes] = {}
     max_r = max_c = 0
     for rn in sorted(by_row):
         rc = row_cells(rn)
         if rc is None:
-            start, cur, rest = b'<row r="%d">' % rn, {}, b"</row>"
+            start, cur, rest, joiner = b'<row r="%d">' % rn, {}, b"</row>", b""
         else:
-            start, cur, rest = rc
-        srn = str(rn)
-        added = False
+            start, cur, rest, joiner = rc
+        cut = len(joiner)  # cells of this row are held without the joiner's bytes
+        srn = b"%d" % rn
+        added = touched = False
         for cn, v in by_row[rn].items():
-            ref = (col_letter(cn) + srn).encode()
+            lt = letters.get(cn)
+            if lt is None:
+                lt = letters[cn] = col_letter(cn).encode()
+            ref = lt + srn
             el = cur.get(cn)
             if el is not None:
-                attrs = el[2:el.index(b">")].rstrip(b"/")
+                attrs = (b' r="' if cut else b"") + el[0 if cut else 2:el.index(b">")].rstrip(b"/")
                 if replaced_formulas is not None and b"<f" in el:
                     replaced_formulas.append((rn, cn))
-                cur[cn] = _cell_xml(ref, attrs, v, _style_for(v, formats.get((rn, cn)), _cell_style(el), styles))
+                s = style_of(v, formats.get((rn, cn)), _cell_style(el))
+                cur[cn] = _cell_xml(ref, attrs, v, s)[cut:]
             else:
                 if v is None:
                     continue
-                xf = style_above(rn, cn)
-                cur[cn] = _cell_xml(ref, b"", v, _style_for(v, formats.get((rn, cn)), xf, styles))
+                s = style_of(v, formats.get((rn, cn)), style_above(rn, cn))
+                cur[cn] = _cell_xml(ref, b"", v, s)[cut:]
                 added = True
-            if rn > max_r:
-                max_r = rn
+            wrote[cn] = (rn, s)
+            touched = True
             if cn > max_c:
                 max_c = cn
+        if touched and rn > max_r:
+            max_r = rn
         if added:
             cur = dict(sorted(cur.items()))
             if sm := re.search(rb'\sspans="(\d+):(\d+)"', start):
@@ -364,11 +425,16 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
                 start = start[:sm.start()] + b' spans="%d:%d"' % (lo, hi) + start[sm.end():]
         if heights and rn in heights:
             start = _at_least_height(start, heights[rn])
-        parsed[rn] = (start, cur, rest)
-        new_rows[rn] = start + b"".join(cur.values()) + rest
-    # splice: existing rows replaced in place, new rows inserted in row order
+        parsed[rn] = (start, cur, rest, joiner)
+        parsed.pop(rn - 6, None)  # style_above looks at most 5 rows up: the memo stays small
+        new_rows[rn] = start + (joiner + joiner.join(cur.values()) if cur else b"") + rest
+    if max_r:
+        head = _grow_dimension(head, max_r, max_c)
+    # splice: existing rows replaced in place, new rows inserted in row order; the rows between
+    # are views of sheet_xml, copied once, by the final join
+    body = memoryview(sheet_xml)
     out = [head]
-    last = 0
+    last = data_start
     pending = sorted(r for r in new_rows if r not in pos)
     k = 0
     for rn, a, b in rows:
@@ -381,13 +447,10 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
             out.append(body[last:a])
             out.append(new_rows[rn])
             last = b
-    out.append(body[last:])
+    out.append(body[last:data_end])
     out.extend(new_rows[p] for p in pending[k:])
     out.append(tail)
-    xml = b"".join(out)
-    if max_r:
-        xml = _grow_dimension(xml, max_r, max_c)
-    return xml
+    return b"".join(out)
 
 
 def _at_least_height(start: bytes, need: float) -> bytes:
