@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib
+import itertools
 import os
 import random
 from pathlib import Path
@@ -228,8 +229,11 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
     places_of: dict[tuple[str, str], list[str]] = {}
     crews: dict[str, list[str]] = {}  # 维修单位 → its few repairers (the same people go again and again)
     tickets = []
+    # cumulative weights once (random.choices(weights=...) sums them on every call: quadratic in
+    # projects × tickets); the draws are the same
+    cum_weights = list(itertools.accumulate(weights))
     for i in range(n_tickets):
-        p = rng.choices(projects, weights=weights)[0]
+        p = rng.choices(projects, cum_weights=cum_weights)[0]
         north = _heated(p["city"])
         pw = {k: v for k, v in PART_WEIGHTS.items() if north or k != "供热系统"}
         part = _pick(rng, pw)
