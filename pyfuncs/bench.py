@@ -13,11 +13,17 @@ Figures:
 - AC_CALLBACKS: one call per project (a sheet lists 2,000 projects), ms per call (target ≤ 1 ms),
   and against the ledger planner given a one-row ledger per project; the ledger planner over
   2,000 demo projects and their 保修条款 rows (target: well under a second);
-- refresh (the next morning) / plan (again) on a workbook of 2,000 projects and 20,000 tickets
-  that has been planned and refreshed once (the daily case), end to end on the file, vs a bare openpyxl load and save of the
-  same file (target ≤ 1.3×), and peak memory (target ≤ 4× the bare load and save), twice: what
-  Python allocated (tracemalloc, in this process) and the peak resident memory of a fresh process
-  doing each (native libraries such as python-calamine and the imports included);
+- jobs: refresh the next morning, refresh of a ledger typed in without computed values, and plan
+  the next year again, on a workbook of 2,000 projects and 20,000 tickets, end to end on the file
+  (open, lock, job, safe save with backup), against a bare openpyxl load and save of the same file
+  (target ≤ 0.25×), against the floor — python-calamine reading every sheet plus a zip copy that
+  re-deflates only the members the job changed (target ≤ 3×) — and peak memory against the bare
+  load and save (target ≤ 1×), twice: what Python allocated (tracemalloc, in this process) and
+  the peak resident memory of a fresh process doing each (native libraries included);
+- growth (``--only growth``): the same three jobs at 10× the tickets and projects (200,000
+  tickets by default) against the default size: time and floor grow about tenfold, so the ratio
+  of the two growths (target ≤ 1.25, i.e. no worse than linear) and the job-to-floor ratio at the
+  large size (target ≤ 3×); no openpyxl baseline at that size (its load alone takes minutes);
 - com: COM round trips of refresh (a typed-in ledger the first time, then the next morning) and
   plan (first, then again over its own sheet) in Excel, counted with the recording fake of Excel's
   COM objects beneath the real xlwings Windows code (:mod:`pyfuncs.comfake`), against the book
@@ -286,6 +292,55 @@ def _changed_members(before: Path, after: Path) -> dict[str, bytes | None]:
     return out
 
 
+JOB_TODAY = dt.date(2026, 11, 21)
+
+
+def _job_cases(d: Path, n_projects: int, n_tickets: int):
+    """The three cases on a workbook made in ``d``: (label, workbook to start from, job, options)."""
+    from pyfuncs.cli import run_job_on_file
+    from pyfuncs.jobs import JobOptions
+
+    today = JOB_TODAY
+    typed = d / "typed.xlsm"
+    make_workbook(typed, n_projects, n_tickets, today)
+    # the daily case: a ledger whose plan and computed columns exist
+    src = d / "bench.xlsm"
+    shutil.copy(typed, src)
+    run_job_on_file("plan", src, JobOptions(today=today, year=2027))
+    run_job_on_file("refresh", src, JobOptions(today=today))
+    next_day = today + dt.timedelta(days=1)
+    return (("refresh 次日", src, "refresh", JobOptions(today=next_day)),
+            ("refresh 新录入台账", typed, "refresh", JobOptions(today=today)),
+            ("plan 再次", src, "plan", JobOptions(today=today, year=2027)))
+
+
+def _fresh(d: Path, work: Path, origin: Path, fn: Callable[[], object]) -> Callable[[], float]:
+    """A timed run of ``fn`` on a fresh copy of ``origin`` at ``work`` (backups of earlier runs gone)."""
+    def run():
+        shutil.copy(origin, work)
+        for p in Path(d).glob(".aftercare-backup*"):
+            shutil.rmtree(p, ignore_errors=True)
+        gc.collect()
+        t = time.perf_counter()
+        fn()
+        return time.perf_counter() - t
+    return run
+
+
+def _job_and_floor(d: Path, origin: Path, job: str, opts, repeat: int) -> tuple[float, float]:
+    """Best times of the job on a copy of ``origin`` and of the floor (:func:`_floor`) for it."""
+    from pyfuncs.cli import run_job_on_file
+
+    work, floor_out = d / "work.xlsm", d / "floor.xlsm"
+    shutil.copy(origin, work)
+    run_job_on_file(job, work, opts)
+    changed = _changed_members(origin, work)
+    do_job = _fresh(d, work, origin, lambda: run_job_on_file(job, work, opts))
+    do_floor = _fresh(d, work, origin, lambda: _floor(work, changed, floor_out))
+    runs = [(do_job(), do_floor()) for _ in range(repeat)]
+    return min(j for j, _ in runs), min(f for _, f in runs)
+
+
 def bench_jobs(n_projects: int, n_tickets: int, repeat: int = 3) -> list[tuple]:
     """Each job end to end on the file (open, lock, job, safe save with backup), against a bare
     openpyxl load and save of the same file with the options that lose nothing (the VBA project,
@@ -298,51 +353,19 @@ def bench_jobs(n_projects: int, n_tickets: int, repeat: int = 3) -> list[tuple]:
     import openpyxl
 
     from pyfuncs.cli import run_job_on_file
-    from pyfuncs.jobs import JobOptions
 
-    today = dt.date(2026, 11, 21)
     rows = []
     with tempfile.TemporaryDirectory() as d:
-        typed = Path(d) / "typed.xlsm"
-        make_workbook(typed, n_projects, n_tickets, today)
-        # the daily case: a ledger whose plan and computed columns exist
-        src = Path(d) / "bench.xlsm"
-        shutil.copy(typed, src)
-        run_job_on_file("plan", src, JobOptions(today=today, year=2027))
-        run_job_on_file("refresh", src, JobOptions(today=today))
-        work = Path(d) / "work.xlsm"
-        floor_out = Path(d) / "floor.xlsm"
+        d = Path(d)
+        work = d / "work.xlsm"
 
         def bare():
             wb = openpyxl.load_workbook(work, keep_vba=True, keep_links=True, rich_text=True)
             wb.save(work)
 
-        def fresh(origin, fn):
-            def run():
-                shutil.copy(origin, work)
-                for p in Path(d).glob(".aftercare-backup*"):
-                    shutil.rmtree(p, ignore_errors=True)
-                gc.collect()
-                t = time.perf_counter()
-                fn()
-                return time.perf_counter() - t
-            return run
-
-        next_day = today + dt.timedelta(days=1)
-        cases = (("refresh 次日", src, "refresh", JobOptions(today=next_day)),
-                 ("refresh 新录入台账", typed, "refresh", JobOptions(today=today)),
-                 ("plan 再次", src, "plan", JobOptions(today=today, year=2027)))
-        for label0, origin, job, opts in cases:
-            shutil.copy(origin, work)
-            run_job_on_file(job, work, opts)
-            changed = _changed_members(origin, work)
-            do_job = fresh(origin, lambda: run_job_on_file(job, work, opts))
-            do_bare = fresh(origin, bare)
-            do_floor = fresh(origin, lambda: _floor(work, changed, floor_out))
-            runs = [(do_job(), do_bare(), do_floor()) for _ in range(repeat)]
-            t_job = min(j for j, _, _ in runs)
-            t_bare = min(b for _, b, _ in runs)
-            t_floor = min(f for _, _, f in runs)
+        for label0, origin, job, opts in _job_cases(d, n_projects, n_tickets):
+            t_job, t_floor = _job_and_floor(d, origin, job, opts, repeat)
+            t_bare = min(_fresh(d, work, origin, bare)() for _ in range(repeat))
             shutil.copy(origin, work)
             _, m_bare = _peak(bare)
             shutil.copy(origin, work)
@@ -367,6 +390,29 @@ def bench_jobs(n_projects: int, n_tickets: int, repeat: int = 3) -> list[tuple]:
             if r_job and r_bare:
                 rows.append((f"{label}：进程常驻内存峰值（含原生库）MiB vs 裸读写", r_job / 2**20, r_bare / 2**20,
                              r_job / r_bare, "≤ 1×"))
+    return rows
+
+
+def bench_growth(n_projects: int, n_tickets: int, factor: int = 10, repeat: int = 2) -> list[tuple]:
+    """The three job cases at ``factor`` × the projects and tickets against the given size: how
+    the job's time grew against how the floor's grew (about ``factor`` each when both are
+    linear; target ≤ 1.25), and the job against the floor at the large size (target ≤ 3×)."""
+    rows = []
+    times: dict[str, list[tuple[float, float]]] = {}
+    labels: list[str] = []
+    for k in (1, factor):
+        with tempfile.TemporaryDirectory() as d:
+            d = Path(d)
+            for label0, origin, job, opts in _job_cases(d, n_projects * k, n_tickets * k):
+                if label0 not in times:
+                    labels.append(label0)
+                times.setdefault(label0, []).append(_job_and_floor(d, origin, job, opts, repeat))
+    big = f"{n_projects * factor:,} 个项目、{n_tickets * factor:,} 张报修单"
+    for label0 in labels:
+        (j1, f1), (jk, fk) = times[label0]
+        rows.append((f"{label0}：{big} vs {n_tickets:,} 张的耗时增长（作业增长 ÷ 下限增长 {fk / f1:.1f} 倍）",
+                     jk, j1, (jk / j1) / (fk / f1), "≤ 1.25"))
+        rows.append((f"{label0}（{big}）：耗时 vs 下限", jk, fk, jk / fk, "≤ 3×"))
     return rows
 
 
@@ -752,7 +798,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rollup-tickets", type=int, default=50, help="tickets per rollup workbook (the README's: 20000)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to check the script runs")
     ap.add_argument("--callbacks", type=int, default=2000, help="projects for the AC_CALLBACKS figure")
-    ap.add_argument("--only", choices=["core", "udfs", "callbacks", "jobs", "todo", "rollup", "com"], action="append")
+    ap.add_argument("--growth-factor", type=int, default=10,
+                    help="growth: how many times the projects and tickets of --projects/--tickets")
+    ap.add_argument("--only", choices=["core", "udfs", "callbacks", "jobs", "growth", "todo", "rollup", "com"],
+                    action="append", help="growth is not part of the default run (it makes a 200,000-ticket workbook)")
     a = ap.parse_args(argv)
     if a.quick:
         a.rows, a.udf_rows, a.projects, a.tickets, a.callbacks = 2000, 2000, 20, 200, 20
@@ -767,6 +816,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_callbacks(a.callbacks)
     if "jobs" in only:
         rows += bench_jobs(a.projects, a.tickets)
+    if "growth" in only:
+        rows += bench_growth(a.projects, a.tickets, a.growth_factor, repeat=1 if a.quick else 2)
     if "todo" in only:
         rows += bench_todo(a.projects, a.tickets)
     if "rollup" in only:

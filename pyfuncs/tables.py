@@ -398,7 +398,7 @@ def write_columns(book: Book, frame: Frame, values: Mapping[str, Any] | pd.DataF
                 continue
             if new is None and prev is None or type(new) is type(prev) and new == prev:
                 continue  # the common case, decided without _same's conversions
-            if _same(prev, new):
+            if prev is not None and _same(prev, new):
                 continue
             cells[(r, col)] = new
         formats[col] = _cell_formats(c)

@@ -27,3 +27,18 @@ def test_bench_prints_every_figure(capsys):
         cells = [c.strip() for c in line.strip("|").split("|")]
         ours, base = int(cells[1].replace(",", "")), int(cells[2].replace(",", ""))
         assert 0 < ours < base, line
+
+
+def test_growth_compares_each_job_at_two_sizes(capsys):
+    """--only growth: per job case, how its time grew against the floor's, and job vs floor at the
+    large size (no openpyxl baseline there)."""
+    assert bench.main(["--only", "growth", "--projects", "3", "--tickets", "8", "--growth-factor", "2"]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(lines) == 6
+    assert sum("耗时增长" in line for line in lines) == 3 and sum("vs 下限" in line for line in lines) == 3
+    assert all("6 个项目、16 张报修单" in line for line in lines)
+    for line in lines:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert float(cells[1]) > 0 and float(cells[2]) > 0 and float(cells[3]) > 0, line
+    assert "openpyxl" not in out

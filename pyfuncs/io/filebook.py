@@ -12,6 +12,7 @@ x14 formats and validations, threaded comments, shapes, cached formula values) s
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import os
 import posixpath
@@ -273,11 +274,15 @@ class FileBook(Book):
             if merges and any(mt <= rc[0] <= mb and ml <= rc[1] <= mr and rc != (mt, ml)
                               for mt, ml, mb, mr in merges):
                 continue
-            v = to_cell(v)
-            if isinstance(v, str):
-                v = (Formula if isinstance(v, Formula) else str)(_ILLEGAL.sub("", v))
-                if isinstance(v, Formula):
-                    self._formulas_written = True
+            t = type(v)
+            if t is str:  # the common case: no conversion, usually nothing to strip
+                v = (_ILLEGAL.sub("", v) if _ILLEGAL.search(v) else v) if v.strip() else None
+            elif not (t is int or t is dt.date or t is bool or v is None):
+                v = to_cell(v)
+                if isinstance(v, str):
+                    v = (Formula if isinstance(v, Formula) else str)(_ILLEGAL.sub("", v))
+                    if isinstance(v, Formula):
+                        self._formulas_written = True
             out[rc] = v
             if fmt:
                 fmts[rc] = fmt
