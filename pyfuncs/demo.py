@@ -151,11 +151,13 @@ def sample_data(today: dt.date, seed: int = 2026, n_projects: int = 60, n_ticket
         size = _pick(rng, [("大型", 25), ("中型", 45), ("小型", 30)])
         city = rng.choice(CITIES_OTHER) if i in (7, 31) else rng.choice(CITIES_NORTH)
         accepted = _date(rng, first, last_acc)
-        while True:
+        for _ in range(40):
             name = f"{city}{rng.choice(AREAS)}{rng.choice(KINDS[size])}"
             if name not in used_names:
-                used_names.add(name)
                 break
+        else:  # the city's names run out with many thousands of projects: a plot number makes it new
+            name = f"{name}{i + 1}号地块"
+        used_names.add(name)
         if size != "小型" and rng.random() < 0.3:
             name += rng.choice(["一期", "二期", "三期"])
         life = None
