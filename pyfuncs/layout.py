@@ -232,13 +232,15 @@ def fit_row_heights(lay: Layout, rows: list[int] | None = None, line: float = 16
             span[(r1, c1)] = sum(lay.widths.get(c, 8.43) for c in range(c1, c2 + 1))
     need: dict[int, int] = {}
     wanted = set(rows) if rows is not None else None  # a list lookup per cell was quadratic
+    # the styles that wrap, and their font scale (most cells of a big sheet do not wrap)
+    wraps = {name: s.get("size", 11) / 11 for name, s in STYLES.items() if s.get("wrap")}
     for (r, c), (v, st) in lay.cells.items():
-        if wanted is not None and r not in wanted:
+        scale = wraps.get(st)
+        if scale is None or wanted is not None and r not in wanted:
             continue
-        if not isinstance(v, str) or not v or v.startswith("=") or not STYLES.get(st, {}).get("wrap"):
+        if not isinstance(v, str) or not v or v.startswith("="):
             continue
         width = max(span.get((r, c), lay.widths.get(c, 8.43)) - 1, 2)
-        scale = STYLES.get(st, {}).get("size", 11) / 11
         n = sum(max(1, math.ceil(text_width(part) * scale / width)) for part in v.split("\n"))
         need[r] = max(need.get(r, 1), n)
     for r, n in need.items():
