@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from pyfuncs.io.book import BookError
-from pyfuncs.io.guard import MAX_SHEET_CELLS, used_range  # noqa: F401 - one guard for every reader
+from pyfuncs.io.guard import MAX_SHEET_CELLS, sheet_too_large, used_range  # noqa: F401 - one guard for every reader
 from pyfuncs.io.safe import BACKUP_DIR, Refused
 
 #: Parts expiring within these many days (cumulative, as the report's headline figures).
@@ -311,12 +311,11 @@ def _refuse_huge(path: Path, sheets: Iterable[str]) -> None:
         if not part:  # the reader would find it some other way, unguarded
             raise Refused(f"无法确定工作表「{sheet}」在文件中的位置（文件结构异常，可能已损坏），未汇总。")
         try:
-            rows, cols = used_range(path, part)
-            if rows * cols > MAX_SHEET_CELLS:  # styled empty cells far out? look again, exactly
-                rows, cols = used_range(path, part, exact=True)
+            far = sheet_too_large(path, part)
         except KeyError:
             raise Refused(f"工作表「{sheet}」的内容在文件中缺失（文件可能已损坏），未汇总。") from None
-        if rows * cols > MAX_SHEET_CELLS:
+        if far is not None:
+            rows, cols = far
             raise Refused(f"工作表「{sheet}」的已用区域过大（{rows:,} 行 × {cols:,} 列），可能有远处的单元格被误填了内容；"
                           "请在 Excel 中删除多余的行和列、保存后再汇总。")
 

@@ -3,8 +3,11 @@
 python-calamine builds the whole rectangle of a sheet in memory; one stray cell at XFD1048576 would
 ask for hundreds of GB and abort the process (a Rust abort, no Python exception). :func:`used_range`
 reads the cell references of a worksheet part in chunks without parsing the XML;
-:func:`check_used_range` refuses, with a Chinese message naming the sheet and the far cell, a sheet
-whose rectangle is larger than :data:`MAX_SHEET_CELLS`.
+:func:`sheet_too_large` decides and :func:`check_used_range` refuses, with a Chinese message naming
+the sheet and the far cell, a sheet whose rectangle is larger than :data:`MAX_SHEET_CELLS` and
+mostly empty (more than :data:`SPARSE` times the cells it holds: a stray far cell), or larger than
+:data:`HARD_MAX_CELLS` whatever it holds. A real 200,000-ticket ledger (5.8 million cells, nearly
+all filled) is read.
 
 Example::
 
@@ -25,10 +28,15 @@ from pathlib import Path
 from pyfuncs.io.book import col_letter
 from pyfuncs.io.safe import Refused
 
-#: A sheet whose used range is larger than this is not read: python-calamine builds the whole
+#: A sheet whose used range is at most this is always read. python-calamine builds the whole
 #: rectangle in memory (a stray cell at XFD1048576 would ask for hundreds of GB and abort the
-#: process). A 20,000-ticket ledger is 23 columns × 20,001 rows ≈ 460,000 cells.
+#: process). A 20,000-ticket ledger is 29 columns × 20,001 rows ≈ 580,000 cells.
 MAX_SHEET_CELLS = 5_000_000
+#: A larger rectangle is read only when its cells fill at least 1/SPARSE of it (a far stray cell
+#: makes a rectangle thousands of times the cells).
+SPARSE = 4
+#: Never read: about 1.3 GB in calamine alone (a full 1,048,576-row sheet of 29 columns is 30 million).
+HARD_MAX_CELLS = 40_000_000
 
 _CELL_COL = re.compile(rb'<c r="([A-Z]+)')
 _CELL_ROW = re.compile(rb'<c r="[A-Z]+([0-9]+)')
@@ -77,10 +85,18 @@ def used_range(path, part: str | None = None, *, exact: bool = False) -> tuple[i
     (``<c r="XFD1" s="3"/>``, which calamine ignores). A cell without ``r`` (its position is
     implied by its order) makes the quick way fall back to the exact one for that chunk and
     counts as one more column."""
-    max_row = max_col = row_tags = 0
+    return _scan(path, part, exact)[:2]
+
+
+def _scan(path, part: str | None, exact: bool) -> tuple[int, int, int]:
+    """(last row, last column, cells): the cells are every ``<c`` tag the quick way, the cells
+    with a value the exact way."""
+    max_row = max_col = row_tags = cells = 0
     for buf in _chunks(path, part):
-        quick = not exact and buf.count(b'<c r="') == buf.count(b"<c ") + buf.count(b"<c>") + buf.count(b"<c/")
+        tags = buf.count(b"<c ") + buf.count(b"<c>") + buf.count(b"<c/")
+        quick = not exact and buf.count(b'<c r="') == tags
         if quick:
+            cells += tags
             cols = set(_CELL_COL.findall(buf))
             if cols:
                 max_col = max(max_col, max(_col_number(c) for c in cols))
@@ -90,6 +106,7 @@ def used_range(path, part: str | None = None, *, exact: bool = False) -> tuple[i
         for tag in _CELL_TAG.findall(buf):
             if tag.endswith(b"/>"):
                 continue  # no value
+            cells += 1
             m = _REF.search(tag)
             if m:
                 max_col = max(max_col, _col_number(m.group(1)))
@@ -101,16 +118,38 @@ def used_range(path, part: str | None = None, *, exact: bool = False) -> tuple[i
         if implied:  # implied cells sit in their row (its ``r``, or its place among the rows)
             rows = _ROW.findall(buf)
             max_row = max(max_row, row_tags, *(int(r) for r in rows))
-    return max_row, max_col
+    return max_row, max_col, cells
+
+
+def _too_large(rows: int, cols: int, cells: int) -> bool:
+    area = rows * cols
+    return area > HARD_MAX_CELLS or area > MAX_SHEET_CELLS and area > SPARSE * cells
+
+
+def sheet_too_large(path, part: str | None = None) -> tuple[int, int] | None:
+    """(last row, last column) of a sheet python-calamine should not build, else None: the quick
+    scan first, the exact one (styled empty cells left out) only when the quick one objects.
+
+    >>> _too_large(200_001, 29, 5_800_029)       # a 200,000-ticket ledger, all filled: read
+    False
+    >>> _too_large(1_048_576, 16_384, 600_000)   # a stray cell at XFD1048576
+    True
+    >>> _too_large(300_000, 20, 300_020)         # 6 million, one column filled and a far cell
+    True
+    """
+    rows, cols, cells = _scan(path, part, False)
+    if not _too_large(rows, cols, cells):
+        return None
+    rows, cols, cells = _scan(path, part, True)
+    return (rows, cols) if _too_large(rows, cols, cells) else None
 
 
 def check_used_range(sheet_xml: bytes, sheet: str) -> None:
     """Refuse (:class:`Refused`, naming the sheet and its farthest cell) a sheet whose used range
-    python-calamine could not build safely; styled empty cells far out do not count."""
-    rows, cols = used_range(sheet_xml)
-    if rows * cols > MAX_SHEET_CELLS:
-        rows, cols = used_range(sheet_xml, exact=True)
-    if rows * cols > MAX_SHEET_CELLS:
+    python-calamine could not build safely (:func:`sheet_too_large`)."""
+    far = sheet_too_large(sheet_xml)
+    if far is not None:
+        rows, cols = far
         raise Refused(f"工作表「{sheet}」的已用区域过大（{rows:,} 行 × {cols:,} 列，最远的单元格在 "
                       f"{col_letter(cols)}{rows}），可能有远处的单元格被误填了内容；"
                       "请在 Excel 中删除多余的行和列、保存后再运行。")
