@@ -484,15 +484,3 @@ def _grow_dimension(xml: bytes, max_r: int, max_c: int) -> bytes:
 
     ref = format_ref((t, l, nb, nr)).encode()
     return xml[:m.start()] + b'<dimension ref="' + ref + b'"/>' + xml[m.end():]
-
-
-def dimension(xml_head: bytes) -> tuple[int, int] | None:
-    """(last row, last column) of a ``<dimension ref>`` in the first bytes of a sheet part."""
-    m = _DIMENSION.search(xml_head)
-    if m is None:
-        return None
-    try:
-        _, _, b, r = parse_ref(m.group(1).decode())
-    except ValueError:
-        return None
-    return b, r
