@@ -44,6 +44,7 @@ import pandas as pd
 
 from pyfuncs.io.book import Book, is_blank
 from pyfuncs.jobs import JobOptions, JobResult, Problem
+from pyfuncs.jobs._common import as_date
 from pyfuncs.layout import Layout, fit_row_heights, link_target
 from pyfuncs.schema import REPORT_SHEET, TABLES, YES_NO
 
@@ -75,19 +76,6 @@ def _txt(v: Any) -> str:
     return str(v).strip()
 
 
-def _day(v: Any) -> dt.date | None:
-    if _txt(v) == "":
-        return None
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    try:
-        return pd.Timestamp(v).date()
-    except (ValueError, TypeError):
-        return None
-
-
 def case_key(source: str, ref: Any, project_id: Any = None, date: Any = None, problem: Any = None) -> str:
     """The key a case is known by from one run to the next: 来源|编号, or, for a row without a
     number yet, 来源|项目编号|日期|问题描述.
@@ -98,7 +86,7 @@ def case_key(source: str, ref: Any, project_id: Any = None, date: Any = None, pr
     ref = _txt(ref)
     if ref:
         return f"{source}|{ref}"
-    d = _day(date)
+    d = as_date(date)
     return f"{source}||{_txt(project_id)}|{d.isoformat() if d else _txt(date)}|{_txt(problem)}"
 
 
@@ -147,7 +135,7 @@ def collect_cases(repairs: pd.DataFrame, visits: pd.DataFrame, projects: pd.Data
         g = repairs.loc[r]
         place, problem = _txt(g.get("place")), _txt(g.get("problem"))
         rows.append({
-            "source": SOURCES[0], "row": int(r), "ref": _txt(g.get("ticket_id")), "date": _day(g.get("notice")),
+            "source": SOURCES[0], "row": int(r), "ref": _txt(g.get("ticket_id")), "date": as_date(g.get("notice")),
             "project_id": _txt(g.get("project_id")), "part": _txt(g.get("part")),
             "discipline": discipline(g.get("discipline"), g.get("part")), "cause": _txt(g.get("cause")),
             "problem": f"{place}：{problem}" if place and problem else (problem or place),
@@ -163,7 +151,7 @@ def collect_cases(repairs: pd.DataFrame, visits: pd.DataFrame, projects: pd.Data
                 if x]
         part = _txt(v.get("part")) or (_txt(tr.get("part")) if tr is not None else "")
         rows.append({
-            "source": SOURCES[1], "row": int(r), "ref": _txt(v.get("visit_id")), "date": _day(v.get("date")),
+            "source": SOURCES[1], "row": int(r), "ref": _txt(v.get("visit_id")), "date": as_date(v.get("date")),
             "project_id": _txt(v.get("project_id")), "part": part,
             "discipline": discipline(v.get("discipline"), part),
             "cause": _txt(tr.get("cause")) if tr is not None else "",
