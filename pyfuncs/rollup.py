@@ -356,15 +356,11 @@ def read_ledger(path: Path) -> Ledger:
     for f in frames.values():
         problems += f.problems
 
-    def good(k):
-        f = frames[k]
-        return f.df[~f.df.index.isin(f.bad_rows)]
-
     # every project row, as 统计报表 reads them (a bad optional cell must not drop a project's tickets)
     projects = frames["projects"].df
-    terms, _bad_ends = terms_with_ends(projects, good("terms"), settings)
+    terms, _bad_ends = terms_with_ends(projects, frames["terms"].good, settings)
     problems += [Problem(TABLES["terms"].sheet, row, "到期日期", msg, "提示") for row, msg in _bad_ends.items()]
-    return Ledger(projects, terms, good("repairs"), good("visits"), settings, calendar, problems)
+    return Ledger(projects, terms, frames["repairs"].good, frames["visits"].good, settings, calendar, problems)
 
 
 def _explain(e: BaseException) -> str:

@@ -70,6 +70,11 @@ class Frame:
         return set(self.bad)
 
     @property
+    def good(self) -> pd.DataFrame:
+        """The typed rows without an error (``df`` less ``bad_rows``): what rules may rely on."""
+        return self.df[~self.df.index.isin(self.bad_rows)]
+
+    @property
     def last_row(self) -> int:
         """The last row of the table body (data or not)."""
         last = int(self.df.index.max()) if len(self.df) else self.header_row

@@ -534,7 +534,7 @@ def run(book, opts: JobOptions) -> JobResult:
         append_rows(book, terms, add)
         terms = read_table(book, TERMS)
         result.messages.append(f"为 {add['project_id'].nunique()} 个项目补充了保修条款（每个项目 {len(PART_LABELS)} 行，按法定期限）")
-    good_terms = terms.df[~terms.df.index.isin(terms.bad_rows)]
+    good_terms = terms.good
     tw, bad_ends = terms_with_ends(good_projects, good_terms, settings, raw_bad_values(projects, "design_life"))
     for row, msg in bad_ends.items():
         result.problems.append(Problem(TERMS.sheet, row, TERMS.column("end").header, msg, "提示"))

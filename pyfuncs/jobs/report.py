@@ -447,17 +447,13 @@ def run(book, opts: JobOptions) -> JobResult:
     for f in frames.values():
         result.problems += f.problems
 
-    def good(k):
-        f = frames[k]
-        return f.df[~f.df.index.isin(f.bad_rows)]
-
     # every project row, as 刷新台账 reads them: a bad optional cell (say 约定到场天数) is blank
     # for the clock and must not drop the project's tickets from the figures
     projects = frames["projects"].df
-    terms, bad_ends = terms_with_ends(projects, good("terms"), settings)
+    terms, bad_ends = terms_with_ends(projects, frames["terms"].good, settings)
     for row, msg in bad_ends.items():
         result.problems.append(Problem(TABLES["terms"].sheet, row, "到期日期", msg, "提示"))
-    rep = compute(projects, terms, good("repairs"), good("visits"), settings, calendar, opts.today)
+    rep = compute(projects, terms, frames["repairs"].good, frames["visits"].good, settings, calendar, opts.today)
     lay = report_layout(rep)
     book.progress(2, 2, "写入统计表和图表")
     book.put_sheet(lay)

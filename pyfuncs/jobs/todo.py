@@ -505,20 +505,16 @@ def load(book, today: dt.date, days: int = DEFAULT_DAYS) -> tuple[TodoData, list
     for f in frames.values():
         problems += f.problems
 
-    def good(k):
-        f = frames[k]
-        return f.df[~f.df.index.isin(f.bad_rows)]
-
     projects = frames["projects"].df
-    terms, _ = terms_with_ends(projects, good("terms"), settings)
+    terms, _ = terms_with_ends(projects, frames["terms"].good, settings)
     plans = {}
     for year, sheet in plan_sheets(book.sheet_names(), today, days):
         frame = read_plan(book, year)
         if frame is not None:
             plans[sheet] = frame.plan
-    repairs = good("repairs")
+    repairs = frames["repairs"].good
     assessment = assess_ledger(projects, terms, repairs, settings, calendar, today)
-    d = TodoData(today, days, settings, calendar, projects, terms, repairs, good("visits"), plans, assessment)
+    d = TodoData(today, days, settings, calendar, projects, terms, repairs, frames["visits"].good, plans, assessment)
     return d, problems
 
 
