@@ -9,9 +9,10 @@ writes them:
 - a ``str`` is always inline text (``t="inlineStr"``), whatever it starts with (``=``, ``+``,
   ``-``, ``@``): only :class:`pyfuncs.io.book.Formula` values (``"=…"``) are formulas, written
   without their ``=`` and without a cached value;
-- ``bool`` → ``t="b"``; ``int``/``float`` → ``t="n"`` (a NaN or an infinity is an empty cell);
+- ``bool`` → ``t="b"``; ``int``/``float`` → ``t="n"``, a float with all its digits (``repr``;
+  openpyxl keeps 16), a NaN or an infinity as an empty cell;
 - a date or datetime → its serial number in the 1900 date system (the xf gives its date format);
-- ``None`` → an empty cell, written only when it has a style;
+- ``None`` → an empty cell, written only when it has a style; ``""`` → an empty cell;
 - :class:`Raw` → a ``<c>`` element serialised elsewhere (the cells openpyxl holds itself: those of
   merged ranges, of hyperlinks), written as it is.
 
@@ -73,7 +74,7 @@ def sheet_data(cells: Mapping[tuple[int, int], tuple[object, int | None]],
     rows = rows or {}
     items = sorted(cells.items())
     lonely = sorted(rows.keys() - {r for r, _ in cells})  # rows with attributes and no cell
-    letters = [""] + [col_letter(c) for c in range(1, max((c for c, _ in cells), default=0) + 1)]
+    letters = [""] + [col_letter(c) for c in range(1, max((c for _, c in cells), default=0) + 1)]
     out = ["<sheetData>"]
     add = out.append
     texts: dict[str, str] = {}  # a plan repeats the same names and dates thousands of times
@@ -97,8 +98,11 @@ def sheet_data(cells: Mapping[tuple[int, int], tuple[object, int | None]],
         if t is str:
             x = texts.get(v)
             if x is None:
-                x = texts[v] = _text(v)
-            add(f'<c r="{letters[c]}{r}"{st} t="inlineStr">{x}</c>')
+                x = texts[v] = _text(v) if v else ""
+            if x:
+                add(f'<c r="{letters[c]}{r}"{st} t="inlineStr">{x}</c>')
+            else:  # "": an empty cell, as openpyxl writes it
+                add(f'<c r="{letters[c]}{r}"{st} t="inlineStr"/>')
         elif v is None:
             if s is not None:
                 add(f'<c r="{letters[c]}{r}"{st}/>')
@@ -106,7 +110,8 @@ def sheet_data(cells: Mapping[tuple[int, int], tuple[object, int | None]],
             add(f'<c r="{letters[c]}{r}"{st} t="n"><v>{v}</v></c>')
         elif t is float:
             if math.isfinite(v):
-                add(f'<c r="{letters[c]}{r}"{st} t="n"><v>{v!r}</v></c>')
+                x = repr(v)  # all its digits; 3.0 as "3", as openpyxl writes it
+                add(f'<c r="{letters[c]}{r}"{st} t="n"><v>{x[:-2] if x.endswith(".0") else x}</v></c>')
             else:
                 add(f'<c r="{letters[c]}{r}"{st}/>')
         elif t is dt.date or t is dt.datetime:
