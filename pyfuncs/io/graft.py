@@ -2,7 +2,8 @@
 
 A job's generated sheet (回访计划YYYY, 统计 with its charts, a printed form, 检查结果, 自检结果) is a
 :class:`pyfuncs.layout.Layout`. :func:`graft_layout` renders it with openpyxl into a small scratch
-workbook of one sheet, then grafts that sheet into the target package (zip member name → bytes):
+workbook of one sheet (its values written by :mod:`pyfuncs.io.sheetdata`, not as openpyxl cells:
+see :func:`render_scratch`), then grafts that sheet into the target package (zip member name → bytes):
 
 - the worksheet part and everything it reaches through relationships (drawing, charts, tables,
   comments, VML) get part names unused in the target (``chartN``, ``drawingN``, ``tableN``…),
