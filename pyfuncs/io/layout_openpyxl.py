@@ -31,9 +31,23 @@ def _openpyxl_style(name: str):
     return out
 
 
-def render(ws, lay: Layout) -> None:
-    """Write ``lay`` onto the (empty) openpyxl worksheet ``ws``."""
-    from openpyxl.cell.cell import Cell
+#: The value types the fast path of :func:`render` leaves to :func:`pyfuncs.io.sheetdata.sheet_data`
+#: (anything else, rare, becomes an openpyxl cell as before).
+_FAST_TYPES = frozenset({str, int, float, bool, dt.date, dt.datetime, type(None)})
+
+
+def render(ws, lay: Layout, *, cells: bool = True):
+    """Write ``lay`` onto the (empty) openpyxl worksheet ``ws``.
+
+    ``cells=False`` is the fast path of :func:`pyfuncs.io.graft.render_scratch`: everything the
+    sheet has once is rendered as usual, but the values get no openpyxl cells and the rows no
+    row dimensions. It returns what :func:`pyfuncs.io.sheetdata.sheet_data` needs instead:
+    the values, (row, col) → (value, xf index in ``ws.parent``'s cell styles, or None), and the
+    rows' attributes as openpyxl writes them, row → ``' outlineLevel="1" ht="30"
+    customHeight="1"'``. The cells openpyxl itself works on (those of merged ranges and of
+    hyperlinks) and values of an unusual type still become openpyxl cells, exactly as with
+    ``cells=True``; whoever serialises the sheet writes ``ws._cells`` too.
+    """
     from openpyxl.formatting.rule import FormulaRule
     from openpyxl.styles import PatternFill
     from openpyxl.utils import get_column_letter
@@ -45,32 +59,12 @@ def render(ws, lay: Layout) -> None:
     # slow over 100,000 cells; the first cell of each (style, format) pays for it and the others
     # copy its resolved style array (valid within this workbook only, hence a local cache).
     resolved: dict[tuple[str, str | None], Any] = {}
-    cells = ws._cells  # the sheet is empty: cells are created directly, not looked up one by one
-    for (r, c), (value, style) in sorted(lay.cells.items()):
-        if isinstance(value, dt.datetime):
-            value = value.date() if value.time() == dt.time() else value
-        font, fill, border, align, fmt = _openpyxl_style(style)
-        if not fmt and isinstance(value, dt.date):
-            fmt = "yyyy-mm-dd"
-        key = (style, fmt)
-        if key in resolved:
-            cell = cells[(r, c)] = Cell(ws, row=r, column=c, value=value, style_array=copy(resolved[key]))
-            if type(value) is str and value.startswith("="):
-                cell.data_type = "s"  # text, never a formula: only Formula values are formulas
-            continue
-        cell = ws.cell(row=r, column=c)
-        cell.value = value
-        if type(value) is str and value.startswith("="):
-            cell.data_type = "s"
-        cell.font = font
-        if fill is not None:
-            cell.fill = fill
-        if border is not None:
-            cell.border = border
-        cell.alignment = align
-        if fmt:
-            cell.number_format = fmt
-        resolved[key] = copy(cell._style)
+    out = None
+    if cells:
+        for (r, c), (value, style) in sorted(lay.cells.items()):
+            _put(ws, r, c, value, style, resolved)
+    else:
+        out = _values(ws, lay, resolved)
     for r1, c1, r2, c2 in lay.merges:
         # borders on every cell of a merged range so the printed box is closed
         _, _, border, _, _ = _openpyxl_style(lay.cells.get((r1, c1), (None, "plain"))[1])
@@ -81,10 +75,13 @@ def render(ws, lay: Layout) -> None:
         ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
     for c, w in lay.widths.items():
         ws.column_dimensions[get_column_letter(c)].width = w
-    for r, h in lay.heights.items():
-        ws.row_dimensions[r].height = h
-    for r, level in lay.outline.items():
-        ws.row_dimensions[r].outlineLevel = level
+    if cells:
+        for r, h in lay.heights.items():
+            ws.row_dimensions[r].height = h
+        for r, level in lay.outline.items():
+            ws.row_dimensions[r].outlineLevel = level
+    else:
+        out = (out, _row_attributes(lay))
     if lay.outline:
         ws.sheet_properties.outlinePr.summaryBelow = True
         ws.sheet_format.outlineLevelRow = max(lay.outline.values())
@@ -148,6 +145,111 @@ def render(ws, lay: Layout) -> None:
             ws.row_breaks.append(Break(id=r - 1))  # a break after row r-1: a new page starts at row r
     for ch in lay.charts:
         ws.add_chart(_openpyxl_chart(ws, ch), ch.anchor)
+    return out
+
+
+def _row_attributes(lay: Layout) -> dict[int, str]:
+    """The attributes openpyxl writes for the rows ``lay`` gives a height or an outline level
+    (RowDimension's order: outlineLevel, ht, customHeight; a zero is not written)."""
+    out = {}
+    for r in lay.heights.keys() | lay.outline.keys():
+        a = ""
+        level = lay.outline.get(r)
+        if level:
+            a += f' outlineLevel="{int(level)}"'
+        h = lay.heights.get(r)
+        if h is not None:
+            if float(h):
+                a += f' ht="{float(h):.16g}"'
+            a += ' customHeight="1"'
+        out[r] = a
+    return out
+
+
+def _put(ws, r: int, c: int, value, style: str, resolved: dict) -> None:
+    """One openpyxl cell of the layout (``resolved``: (style, format) → style array, see render)."""
+    from openpyxl.cell.cell import Cell
+
+    if isinstance(value, dt.datetime):
+        value = value.date() if value.time() == dt.time() else value
+    font, fill, border, align, fmt = _openpyxl_style(style)
+    if not fmt and isinstance(value, dt.date):
+        fmt = "yyyy-mm-dd"
+    key = (style, fmt)
+    if key in resolved:
+        cell = ws._cells[(r, c)] = Cell(ws, row=r, column=c, value=value, style_array=copy(resolved[key]))
+        if type(value) is str and value.startswith("="):
+            cell.data_type = "s"  # text, never a formula: only Formula values are formulas
+        return
+    cell = ws.cell(row=r, column=c)
+    cell.value = value
+    if type(value) is str and value.startswith("="):
+        cell.data_type = "s"
+    cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if border is not None:
+        cell.border = border
+    cell.alignment = align
+    if fmt:
+        cell.number_format = fmt
+    resolved[key] = copy(cell._style)
+
+
+def _values(ws, lay: Layout, resolved: dict) -> dict[tuple[int, int], tuple[Any, int | None]]:
+    """The fast path of :func:`render`: (row, col) → (value, xf index) for the values that need
+    no openpyxl cell; the others are put as openpyxl cells."""
+    from pyfuncs.io.book import Formula
+
+    held = set(lay.links) | set(lay.urls)
+    for r1, c1, r2, c2 in lay.merges:
+        held.update((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
+    fast = _FAST_TYPES | {Formula}
+    xfs: dict[tuple[str, type], int | None] = {}
+    cell_styles = ws.parent._cell_styles
+    out = {}
+    midnight = dt.time()
+    for (r, c), (value, style) in lay.cells.items():
+        t = type(value)
+        if t not in fast or (r, c) in held:
+            _put(ws, r, c, value, style, resolved)
+            continue
+        if t is dt.datetime and value.time() == midnight:
+            value, t = value.date(), dt.date
+        xf = xfs.get((style, t), -1)
+        if xf == -1:
+            # the style array an openpyxl cell of this style and value type ends up with
+            # (a date in a style without a date format gets openpyxl's date format)
+            arr = _style_array(ws, style, _SAMPLES.get(t), resolved)
+            xf = xfs[(style, t)] = cell_styles.add(arr) if any(arr) else None
+        out[(r, c)] = (value, xf)
+    return out
+
+
+_SAMPLES = {dt.date: dt.date(2000, 1, 1), dt.datetime: dt.datetime(2000, 1, 1, 12)}
+
+
+def _style_array(ws, style: str, sample, resolved: dict):
+    """The style array :func:`_put` gives a cell of ``style`` holding ``sample`` (a date or a
+    datetime, or None for a value of any other type), without keeping the cell."""
+    from openpyxl.cell.cell import Cell
+
+    font, fill, border, align, fmt = _openpyxl_style(style)
+    if not fmt and isinstance(sample, dt.date):
+        fmt = "yyyy-mm-dd"
+    key = (style, fmt)
+    if key not in resolved:
+        cell = Cell(ws, row=1, column=1)
+        cell.font = font
+        if fill is not None:
+            cell.fill = fill
+        if border is not None:
+            cell.border = border
+        cell.alignment = align
+        if fmt:
+            cell.number_format = fmt
+        resolved[key] = copy(cell._style)
+    return Cell(ws, row=1, column=1, value=sample, style_array=copy(resolved[key]))._style
 
 
 def _openpyxl_chart(ws, spec: ChartSpec):
