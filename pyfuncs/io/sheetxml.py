@@ -167,6 +167,8 @@ def _content(v: Any) -> tuple[bytes, bytes] | None:
     return _content(str(v))
 
 
+#: Values whose new-cell bytes a patch remembers (hashable, and the same ones recur in a ledger).
+_MEMO_TYPES = frozenset({str, int, float, bool, dt.date, dt.datetime})
 _KEEP_ATTRS = re.compile(rb'\s(?:r|s|t|cm|vm)="[^"]*"')
 
 
@@ -382,6 +384,8 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
         return s
 
     letters: dict[int, bytes] = {}
+    s_attrs: dict[int | None, bytes] = {}
+    tails: dict[tuple, bytes] = {}  # (type, value) → the new cell's bytes after its s attribute
     new_rows: dict[int, bytes] = {}
     max_r = max_c = 0
     for rn in sorted(by_row):
@@ -408,8 +412,22 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
             else:
                 if v is None:
                     continue
-                s = style_of(v, formats.get((rn, cn)), style_above(rn, cn))
-                cur[cn] = _cell_xml(ref, b"", v, s)[cut:]
+                last = wrote.get(cn)
+                s = style_of(v, formats.get((rn, cn)),
+                             last[1] if last is not None and last[0] == rn - 1 else style_above(rn, cn))
+                # a new cell: its bytes from memos (the same few values and styles recur)
+                sa = s_attrs.get(s)
+                if sa is None:
+                    sa = s_attrs[s] = b'" s="%d"' % s if s else b'"'
+                t = type(v)
+                key = (t, v) if t in _MEMO_TYPES and (t is not str or len(v) < 64) else None
+                after = tails.get(key) if key is not None else None
+                if after is None:
+                    c = _content(v)
+                    after = b"/>" if c is None else (b' t="' + c[0] + b'"' if c[0] else b"") + b">" + c[1] + b"</c>"
+                    if key is not None and len(tails) < 100_000:
+                        tails[key] = after
+                cur[cn] = (ref + sa + after) if cut else (b'<c r="' + ref + sa + after)
                 added = True
             wrote[cn] = (rn, s)
             touched = True
