@@ -43,6 +43,7 @@ _CELL_ROW = re.compile(rb'<c r="[A-Z]+([0-9]+)')
 _CELL_TAG = re.compile(rb'<c(?=[\s>/])[^>]*>')
 _REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 _ROW = re.compile(rb'<row\s[^>]*?\br="([0-9]+)"')
+_DIMENSION = re.compile(rb'<dimension\s+ref="([^"]*)"')
 
 
 def _col_number(letters: bytes) -> int:
@@ -121,6 +122,61 @@ def _scan(path, part: str | None, exact: bool) -> tuple[int, int, int]:
     return max_row, max_col, cells
 
 
+def _greater_number(n: int) -> bytes:
+    """A regular expression for a whole number (no leading zero) greater than ``n``.
+
+    >>> import re
+    >>> p = re.compile(b"(?:" + _greater_number(20001) + b")$")
+    >>> [k for k in (9, 20001, 20002, 20010, 29999, 30000, 99999, 100000) if p.match(str(k).encode())]
+    [20002, 20010, 29999, 30000, 99999, 100000]
+    """
+    s = str(n)
+    alts = [b"[1-9][0-9]{%d,}" % len(s)]
+    for i, ch in enumerate(s):
+        if ch != "9":
+            alts.append(s[:i].encode() + b"[%d-9][0-9]{%d}" % (int(ch) + 1, len(s) - i - 1))
+    return b"|".join(alts)
+
+
+def _greater_column(n: int) -> bytes:
+    """A regular expression for column letters after column ``n``.
+
+    >>> import re
+    >>> p = re.compile(b"(?:" + _greater_column(29) + b")$")   # AC
+    >>> [c for c in ("Z", "AC", "AD", "AZ", "BA", "ZZ", "AAA") if p.match(c.encode())]
+    ['AD', 'AZ', 'BA', 'ZZ', 'AAA']
+    """
+    s = col_letter(n)
+    alts = [b"[A-Z]{%d,}" % (len(s) + 1)]
+    for i, ch in enumerate(s):
+        if ch != "Z":
+            alts.append(s[:i].encode() + b"[%s-Z][A-Z]{%d}" % (chr(ord(ch) + 1).encode(), len(s) - i - 1))
+    return b"|".join(alts)
+
+
+def _claimed(xml: bytes) -> tuple[int, int, int] | None:
+    """(rows, columns, cells) from the sheet's ``<dimension ref>`` when one search over the part
+    finds no cell outside it and every cell has its ``r`` (as Excel writes them): the quick scan
+    without reading every reference. None when that cannot be told."""
+    head = xml[:xml.find(b"<sheetData") + 1 or 4096]
+    m = _DIMENSION.search(head)
+    if m is None:
+        return None
+    t = m.group(1)
+    end = t.rsplit(b":", 1)[-1]
+    mm = re.fullmatch(rb"\$?([A-Z]{1,3})\$?([0-9]{1,7})", end)
+    if mm is None:
+        return None
+    rows, cols = int(mm.group(2)), _col_number(mm.group(1))
+    tags = xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/")
+    if xml.count(b'<c r="') != tags:
+        return None
+    beyond = re.compile(b'<c r="(?:(?:' + _greater_column(cols) + b')[0-9]|[A-Z]+(?:' + _greater_number(rows) + b')")')
+    if beyond.search(xml):
+        return None
+    return rows, cols, tags
+
+
 def _too_large(rows: int, cols: int, cells: int) -> bool:
     area = rows * cols
     return area > HARD_MAX_CELLS or area > MAX_SHEET_CELLS and area > SPARSE * cells
@@ -137,7 +193,8 @@ def sheet_too_large(path, part: str | None = None) -> tuple[int, int] | None:
     >>> _too_large(300_000, 20, 300_020)         # 6 million, one column filled and a far cell
     True
     """
-    rows, cols, cells = _scan(path, part, False)
+    claimed = _claimed(path) if part is None else None
+    rows, cols, cells = claimed or _scan(path, part, False)
     if not _too_large(rows, cols, cells):
         return None
     rows, cols, cells = _scan(path, part, True)
