@@ -242,7 +242,8 @@ def _type_column(frame: Frame, c: Column, raw: pd.Series) -> pd.Series:
         if c.kind == "int":
             return pd.Series(pd.array(np.where(np.isnan(out), None, out), dtype="Int64"), index=rows)
         return pd.Series(out, index=rows)
-    texts = pd.Series([_text(v) for v in raw.to_numpy(dtype=object)], index=rows, dtype=object)
+    texts = pd.Series([(v.strip() or None) if type(v) is str else _text(v) for v in raw.to_numpy(dtype=object)],
+                      index=rows, dtype=object)  # text cells without a call each: most of a ledger
     if c.kind == "choice" and c.choices and not c.computed:
         bad = texts.notna() & ~texts.isin(c.choices)
         for r in texts.index[bad.to_numpy()]:
@@ -394,17 +395,19 @@ def write_columns(book: Book, frame: Frame, values: Mapping[str, Any] | pd.DataF
         old = frame.raw[key] if key in frame.raw else pd.Series(dtype=object)
         before = old.reindex(vals.index).to_numpy(dtype=object)  # one lookup for the column
         only_blank = c.fill_blank and not c.computed
-        for r, new, prev in zip(vals.index, _cell_values(vals), before):
-            r = int(r)
+        for r, new, prev in zip(vals.index.tolist(), _cell_values(vals), before):
             if keep is not None and r not in keep:
                 continue
-            prev = None if is_blank(prev) else prev
-            if only_blank and prev is not None:
+            if prev is not None and is_blank(prev):
+                prev = None
+            if prev is None:
+                if new is not None:
+                    cells[(r, col)] = new  # a blank cell gets a value: the typed ledger's case
                 continue
-            if new is None and prev is None or type(new) is type(prev) and new == prev:
-                continue  # the common case, decided without _same's conversions
-            if prev is not None and _same(prev, new):
+            if only_blank:
                 continue
+            if type(new) is type(prev) and new == prev or _same(prev, new):
+                continue  # the common case first, decided without _same's conversions
             cells[(r, col)] = new
         formats[col] = _cell_formats(c)
     book.write_cells(frame.sheet, cells, formats)

@@ -361,9 +361,12 @@ class FileBook(Book):
         return self._view()
 
     # ---- saving ------------------------------------------------------------------------------------
-    def changes(self) -> dict[str, bytes | None]:
+    def changes(self, deflate: bool = False) -> dict[str, Any]:
         """Every member to change in the file: the grafts and table parts, and each sheet with
-        written cells patched (and styles.xml when a written cell needed a new number format)."""
+        written cells patched (and styles.xml when a written cell needed a new number format).
+        ``deflate``: the patched sheets come deflated (:class:`pyfuncs.io.package.Deflated`),
+        compressed in another thread while they are patched."""
+        from pyfuncs.io.package import Deflater
         from pyfuncs.io.sheetxml import CellStyles, patch_cells
 
         changes = dict(self._changes)
@@ -372,12 +375,23 @@ class FileBook(Book):
         styles_part = _styles_part(view)
         styles = CellStyles(view[styles_part] if styles_part and styles_part in view else None)
         replaced: list = []
-        for sheet, cells in self._cells.items():
-            if not cells or sheet not in parts:
-                continue
-            part = parts[sheet]
-            changes[part] = patch_cells(view[part], cells, styles, self._formats.get(sheet), replaced,
-                                        heights=wrapped_heights(view[part], styles.xml, cells))
+        deflaters: dict[str, Deflater] = {}
+        try:
+            for sheet, cells in self._cells.items():
+                if not cells or sheet not in parts:
+                    continue
+                part = parts[sheet]
+                heights = wrapped_heights(view[part], styles.xml, cells)
+                if deflate:
+                    deflaters[part] = Deflater()
+                    patch_cells(view[part], cells, styles, self._formats.get(sheet), replaced, heights=heights,
+                                sink=deflaters[part].write)
+                else:
+                    changes[part] = patch_cells(view[part], cells, styles, self._formats.get(sheet), replaced,
+                                                heights=heights)
+        finally:  # every deflating thread ends, also when a patch failed
+            for part, d in deflaters.items():
+                changes[part] = d.close()
         if replaced:  # a formula became a value: Excel "repairs" a file whose calcChain lists it
             changes.update(_without_calc_chain(view, changes))
         if styles.changed:
@@ -396,7 +410,7 @@ class FileBook(Book):
         # the value grids are a reading cache: let them go before the patched sheets are built,
         # which is when memory peaks (they are read again if the book is read after saving)
         self._grids.clear()
-        changes = self.changes()
+        changes = self.changes(deflate=True)
 
         def write(tmp: Path) -> None:
             write_package(self.path, changes, tmp)

@@ -4,7 +4,9 @@
 package is a ``Mapping[str, bytes]`` (what :mod:`pyfuncs.io.graft` works on).
 :func:`write_package` writes a new zip in which every member not in ``changes`` is copied as its
 *compressed* bytes (same data, same CRC, same order), changed members are deflated anew, members
-mapped to ``None`` are dropped and new ones are appended.
+mapped to ``None`` are dropped and new ones are appended. A changed member may also come already
+deflated (:class:`Deflated`): a :class:`Deflater` compresses a member in a second thread while its
+bytes are still being made (zlib and crc32 let go of the GIL while they work).
 
 Example::
 
@@ -23,12 +25,15 @@ Example::
 from __future__ import annotations
 
 import os
+import queue
 import struct
+import threading
 import time
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 _LOCAL = struct.Struct("<IHHHHHIIIHH")      # local file header, signature 0x04034b50
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")  # central directory header, 0x02014b50
@@ -131,15 +136,74 @@ class Changed(Mapping):
         return name in self.base
 
 
+class Deflated(NamedTuple):
+    """A member's raw deflate stream with the CRC-32 and size of its uncompressed bytes."""
+
+    packed: bytes
+    crc: int
+    size: int
+
+
+class Deflater:
+    """Deflate a member in a background thread while it is written in pieces.
+
+    >>> d = Deflater()
+    >>> d.write([b"<a>", memoryview(b"xyz" * 1000)]); d.write([b"</a>"])
+    >>> got = d.close()
+    >>> zlib.decompress(got.packed, -15) == b"<a>" + b"xyz" * 1000 + b"</a>", got.size
+    (True, 3007)
+    """
+
+    def __init__(self, level: int = 6):
+        self._queue: queue.Queue = queue.Queue(maxsize=4)  # at most a few MB waiting
+        self._zip = zlib.compressobj(level, zlib.DEFLATED, -15)
+        self._packed: list[bytes] = []
+        self._crc = 0
+        self._size = 0
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="aftercare-deflate", daemon=True)
+        self._thread.start()
+
+    def write(self, pieces: list) -> None:
+        """Queue the next pieces (bytes or memoryviews; they must stay unchanged until closed)."""
+        self._queue.put(pieces)
+
+    def _run(self) -> None:
+        while True:
+            pieces = self._queue.get()
+            if pieces is None:
+                break
+            if self._error is not None:
+                continue
+            try:
+                data = b"".join(pieces)
+                self._crc = zlib.crc32(data, self._crc)
+                self._size += len(data)
+                self._packed.append(self._zip.compress(data))
+            except BaseException as e:  # noqa: BLE001 - raised again in close()
+                self._error = e
+        if self._error is None:
+            self._packed.append(self._zip.flush())
+
+    def close(self) -> Deflated:
+        """Wait for the thread; the member, deflated."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return Deflated(b"".join(self._packed), self._crc, self._size)
+
+
 def _dos_time(t: tuple) -> tuple[int, int]:
     y, mo, d, h, mi, s = t[:6]
     return (h << 11) | (mi << 5) | (s // 2), ((max(y, 1980) - 1980) << 9) | (mo << 5) | d
 
 
-def write_package(src: str | os.PathLike, changes: Mapping[str, bytes | None], dst, *, level: int = 6) -> None:
+def write_package(src: str | os.PathLike, changes: Mapping[str, bytes | Deflated | None], dst, *,
+                  level: int = 6) -> None:
     """Write ``dst`` (a path or a binary file): ``src``'s members in order, untouched ones copied
-    as compressed bytes, ``changes`` applied (bytes: deflated anew at ``level``; None: dropped;
-    names not in ``src``: appended)."""
+    as compressed bytes, ``changes`` applied (bytes: deflated anew at ``level``; :class:`Deflated`:
+    as they are; None: dropped; names not in ``src``: appended)."""
     import contextlib
 
     now = _dos_time(time.localtime()[:6])
@@ -157,7 +221,10 @@ def write_package(src: str | os.PathLike, changes: Mapping[str, bytes | None], d
             out.write(data)
             entries.append((nb, flags, method, dtime, ddate, crc, len(data), usize, offset))
 
-        def deflated(name: str, data: bytes, dtime: int, ddate: int) -> None:
+        def deflated(name: str, data: bytes | Deflated, dtime: int, ddate: int) -> None:
+            if isinstance(data, Deflated):
+                put(name, zipfile.ZIP_DEFLATED, dtime, ddate, data.crc, data.packed, data.size)
+                return
             c = zlib.compressobj(level, zlib.DEFLATED, -15)
             packed = c.compress(data) + c.flush()
             put(name, zipfile.ZIP_DEFLATED, dtime, ddate, zlib.crc32(data), packed, len(data))

@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
@@ -212,12 +212,12 @@ _OPEN = b'<c r="'
 _OPEN_LETTERS = re.compile(rb'<c r="([A-Z]+)')
 
 
-def _cells_of(row: bytes) -> tuple[bytes, dict[int, bytes], bytes, bytes]:
+def _cells_of(row: bytes, all_r: bool = False) -> tuple[bytes, dict[int, bytes], bytes, bytes]:
     """(start tag, {col: cell bytes} in document order, tail after the last cell, joiner) of one
     ``<row>``. When every cell starts with ``<c r="`` (as Excel and we write them) the row is cut
     at those starts in one call and the cells are held without that prefix (joiner = the prefix,
     to put back when the row is joined); else each ``<c>`` is found with bytes searches and held
-    whole (joiner = b"").
+    whole (joiner = b""). ``all_r``: the caller has found that every cell of the sheet starts so.
 
     >>> _cells_of(b'<row r="2"><c r="A2" s="3"><v>7</v></c><c r="C2"/></row>')
     (b'<row r="2">', {1: b'A2" s="3"><v>7</v></c>', 3: b'C2"/>'}, b'</row>', b'<c r="')
@@ -230,7 +230,7 @@ def _cells_of(row: bytes) -> tuple[bytes, dict[int, bytes], bytes, bytes]:
     k = row.rfind(b"</row>")
     if k > end and b"<extLst" not in row:
         pieces = row[end:k].split(_OPEN)
-        if not pieces[0] and row.count(b"<c", end) == len(pieces) - 1:
+        if not pieces[0] and (all_r or row.count(b"<c", end) == len(pieces) - 1):
             cols = [_COLS.get(x) or _col_of(x) for x in _OPEN_LETTERS.findall(row, end)]
             if len(cols) == len(pieces) - 1:
                 cells = dict(zip(cols, pieces[1:]))
@@ -291,13 +291,30 @@ def merged_non_anchor(xml: bytes) -> list[tuple[int, int, int, int]]:
 
 def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: CellStyles | None = None,
                 formats: Mapping[tuple[int, int], str | None] | None = None,
-                replaced_formulas: list | None = None, heights: Mapping[int, float] | None = None) -> bytes:
+                replaced_formulas: list | None = None, heights: Mapping[int, float] | None = None,
+                sink: Callable[[list], None] | None = None) -> bytes | None:
     """The sheet's XML with ``cells`` written (see the module docstring); ``formats`` gives the
     number format of a written cell (e.g. ``"yyyy-mm-dd"``), ``styles`` the workbook's styles.
     The (row, col) of every formula cell overwritten is appended to ``replaced_formulas`` (the
     caller then drops a calcChain that lists it). ``heights``: row → the height (points) its
-    wrapped text needs; a written row lower than that gets it (``customHeight``), a taller stays."""
+    wrapped text needs; a written row lower than that gets it (``customHeight``), a taller stays.
+
+    ``sink``: instead of returning the bytes, hand them over in order, in lists of pieces of
+    about a megabyte, while the rows are still being patched (a deflater in another thread
+    compresses the sheet meanwhile: :class:`pyfuncs.io.package.Deflater`); returns None.
+
+    >>> xml = (b'<worksheet><dimension ref="A1"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
+    ...        b'<row r="3"><c r="A3"><v>3</v></c></row></sheetData></worksheet>')
+    >>> got = []
+    >>> patch_cells(xml, {(2, 1): 2, (3, 2): "x"}, sink=got.append) is None
+    True
+    >>> b"".join(b"".join(p) for p in got) == patch_cells(xml, {(2, 1): 2, (3, 2): "x"})
+    True
+    """
     if not cells:
+        if sink is not None:
+            sink([sheet_xml])
+            return None
         return sheet_xml
     formats = formats or {}
     merges = merged_non_anchor(sheet_xml)
@@ -306,6 +323,9 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
                  if not any(t <= k[0] <= b and l <= k[1] <= r and (k[0], k[1]) != (t, l)
                             for t, l, b, r in merges)}
         if not cells:
+            if sink is not None:
+                sink([sheet_xml])
+                return None
             return sheet_xml
     m = _SHEETDATA.search(sheet_xml)
     if m is None:
@@ -334,6 +354,8 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
         rows.append((r, i, stop))
         pos = stop
     pos = {r: i for i, (r, _, _) in enumerate(rows)}
+    # does every cell start with <c r="? (counted once over the sheet, not once per row)
+    all_r = sheet_xml.count(b"<c", data_start, data_end) == sheet_xml.count(b'<c r="', data_start, data_end)
     col_styles: dict[int, int] | None = None
     by_row: dict[int, dict[int, Any]] = {}
     for (rr, cc), v in cells.items():
@@ -347,7 +369,7 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
         if i is None:
             return None
         _, a, b = rows[i]
-        parsed[rn] = _cells_of(sheet_xml[a:b])
+        parsed[rn] = _cells_of(sheet_xml[a:b], all_r)
         return parsed[rn]
 
     # A new cell's style is the one of the cell above it; when that cell is one this patch wrote
@@ -387,7 +409,25 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
     s_attrs: dict[int | None, bytes] = {}
     tails: dict[tuple, bytes] = {}  # (type, value) → the new cell's bytes after its s attribute
     new_rows: dict[int, bytes] = {}
+    # the dimension grows to the last cell given a value (known before any row is written, so
+    # that the head can go out first when streaming)
     max_r = max_c = 0
+    for (rr, cc), v in cells.items():
+        if v is not None:
+            if rr > max_r:
+                max_r = rr
+            if cc > max_c:
+                max_c = cc
+    if max_r:
+        head = _grow_dimension(head, max_r, max_c)
+    body = memoryview(sheet_xml)
+    # rows in ascending order (as Excel writes them) let each patched row go out as soon as it is
+    # made; otherwise the rows are spliced at the end
+    stream = all(rows[i][0] < rows[i + 1][0] for i in range(len(rows) - 1))
+    out: list = [head]
+    size = len(head)
+    done_to = data_start  # sheet_xml up to here is in out
+    ri = 0
     for rn in sorted(by_row):
         rc = row_cells(rn)
         if rc is None:
@@ -396,7 +436,7 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
             start, cur, rest, joiner = rc
         cut = len(joiner)  # cells of this row are held without the joiner's bytes
         srn = b"%d" % rn
-        added = touched = False
+        added = False
         for cn, v in by_row[rn].items():
             lt = letters.get(cn)
             if lt is None:
@@ -430,11 +470,6 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
                 cur[cn] = (ref + sa + after) if cut else (b'<c r="' + ref + sa + after)
                 added = True
             wrote[cn] = (rn, s)
-            touched = True
-            if cn > max_c:
-                max_c = cn
-        if touched and rn > max_r:
-            max_r = rn
         if added:
             cur = dict(sorted(cur.items()))
             if sm := re.search(rb'\sspans="(\d+):(\d+)"', start):
@@ -445,13 +480,34 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
             start = _at_least_height(start, heights[rn])
         parsed[rn] = (start, cur, rest, joiner)
         parsed.pop(rn - 6, None)  # style_above looks at most 5 rows up: the memo stays small
-        new_rows[rn] = start + (joiner + joiner.join(cur.values()) if cur else b"") + rest
-    if max_r:
-        head = _grow_dimension(head, max_r, max_c)
+        row_xml = start + (joiner + joiner.join(cur.values()) if cur else b"") + rest
+        if not stream:
+            new_rows[rn] = row_xml
+            continue
+        # the unchanged rows before this one go out as views of sheet_xml, then this row
+        i = pos.get(rn)
+        if i is not None:
+            _, a, b = rows[i]
+        else:  # a new row: before the first existing row after it
+            while ri < len(rows) and rows[ri][0] < rn:
+                ri += 1
+            a = b = rows[ri][1] if ri < len(rows) else data_end
+        out.append(body[done_to:a])
+        out.append(row_xml)
+        size += a - done_to + len(row_xml)
+        done_to = b
+        if sink is not None and size >= 1 << 22:
+            sink(out)
+            out, size = [], 0
+    if stream:
+        out.append(body[done_to:data_end])
+        out.append(tail)
+        if sink is not None:
+            sink(out)
+            return None
+        return b"".join(out)
     # splice: existing rows replaced in place, new rows inserted in row order; the rows between
     # are views of sheet_xml, copied once, by the final join
-    body = memoryview(sheet_xml)
-    out = [head]
     last = data_start
     pending = sorted(r for r in new_rows if r not in pos)
     k = 0
@@ -468,6 +524,9 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
     out.append(body[last:data_end])
     out.extend(new_rows[p] for p in pending[k:])
     out.append(tail)
+    if sink is not None:
+        sink(out)
+        return None
     return b"".join(out)
 
 
