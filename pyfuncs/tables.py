@@ -295,25 +295,25 @@ def read_table(book: Book, table: Table | str) -> Frame:
     body_top = header_row + 1
     if bottom >= body_top and cols:
         lo, hi = min(cols.values()), max(cols.values())
-        grid = book.read(table.sheet, (body_top, lo, bottom, hi))
+        columns = book.read_columns(table.sheet, (body_top, lo, bottom, hi))
+        n = bottom - body_top + 1
     else:
-        lo, grid = left, []
-    index = pd.RangeIndex(body_top, body_top + len(grid))
+        lo, columns, n = left, [], 0
+    index = pd.RangeIndex(body_top, body_top + n)
     data = {}
     for c in table.columns:
         if c.key in cols:
-            j = cols[c.key] - lo
-            data[c.key] = [r[j] for r in grid]
+            data[c.key] = columns[cols[c.key] - lo]
         else:
-            data[c.key] = [None] * len(grid)
+            data[c.key] = [None] * n
     raw = pd.DataFrame(data, index=index, dtype=object)
     # drop rows where every staff column is blank (placeholder rows, cleared rows); row by row
     # with an early exit: a filled row is usually told by its first cell
     staff_keys = [c.key for c in table.columns if not c.computed] or list(raw.columns)
     if len(raw):
         staff_cols = [data[k] for k in staff_keys]
-        filled = np.fromiter((any(not is_blank(col[i]) for col in staff_cols) for i in range(len(grid))),
-                             dtype=bool, count=len(grid))
+        filled = np.fromiter((any(not is_blank(col[i]) for col in staff_cols) for i in range(n)),
+                             dtype=bool, count=n)
         if not filled.all():
             raw = raw[filled]
     frame = Frame(table, table.sheet, pd.DataFrame(index=raw.index), raw, header_row, cols, ref,

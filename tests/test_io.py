@@ -358,3 +358,18 @@ def test_package_tables_agree_with_openpyxl(tmp_path):
     expected = {t.name.lower(): (ws.title, parse_ref(t.ref)) for ws in wb.worksheets for t in ws.tables.values()}
     assert package_tables(p) == expected and len(expected) == len(TABLES)
     assert package_tables(tmp_path / "missing.xlsm") == {}  # unreadable: callers ask the slower readers
+
+
+def test_read_columns_is_read_transposed(wb_path):
+    """FileBook.read_columns (one transposition of the value grid) gives what Book.read_columns
+    (read, transposed) gives: past the sheet's last row and column, and with pending writes."""
+    from pyfuncs.io.book import Book, Formula
+
+    with FileBook.open(wb_path) as book:
+        sheet = TABLES["repairs"].sheet
+        rows, cols = book.extent(sheet)
+        book.write_cells(sheet, {(3, 2): "新值", (rows + 2, 1): 5, (2, cols + 1): Formula("=1+1")})
+        for ref in [(1, 1, rows, cols), (2, 2, rows + 4, cols + 3), (rows + 1, 1, rows + 3, 2), (5, 3, 4, 3)]:
+            assert book.read_columns(sheet, ref) == Book.read_columns(book, sheet, ref), ref
+        got = book.read_columns(sheet, (2, 1, rows + 2, cols + 1))
+        assert got[1][1] == "新值" and got[0][rows] == 5 and got[cols][0] is None

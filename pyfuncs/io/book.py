@@ -189,6 +189,15 @@ class Book(ABC):
         Formulas are read as their cached value (a formula the job wrote reads as None in a file
         until Excel computes it)."""
 
+    def read_columns(self, sheet: str, ref: Ref) -> list[list[Any]]:
+        """The values of a rectangle as columns (what a table reader wants): :meth:`read`
+        transposed; a book that holds its cells by row may do it in one step."""
+        t, l, b, r = ref
+        rows = self.read(sheet, ref)
+        if not rows:
+            return [[] for _ in range(max(r - l + 1, 0))]
+        return [list(col) for col in zip(*rows)]
+
     @abstractmethod
     def table_ref(self, sheet: str, name: str) -> Ref | None:
         """Where the Excel table (ListObject) ``name`` is on ``sheet``, header row included."""

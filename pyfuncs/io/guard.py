@@ -168,8 +168,13 @@ def _claimed(xml: bytes) -> tuple[int, int, int] | None:
     if mm is None:
         return None
     rows, cols = int(mm.group(2)), _col_number(mm.group(1))
-    tags = xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/")
-    if xml.count(b'<c r="') != tags:
+    # within <sheetData> every "<c" opens a cell (its children are f, v, is, extLst)
+    start = xml.find(b"<sheetData")
+    end = xml.rfind(b"</sheetData>")
+    if start < 0 or end < start:
+        return None
+    tags = xml.count(b"<c", start + 10, end)
+    if xml.count(b'<c r="', start, end) != tags:
         return None
     beyond = re.compile(b'<c r="(?:(?:' + _greater_column(cols) + b')[0-9]|[A-Z]+(?:' + _greater_number(rows) + b')")')
     if beyond.search(xml):

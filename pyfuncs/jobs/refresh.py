@@ -37,8 +37,26 @@ NAT = np.datetime64("NaT", "D")
 
 
 def _key(values) -> np.ndarray:
-    """Text keys: stripped, inner whitespace removed, '' for blank."""
-    return np.array(["" if is_blank(v) else "".join(str(v).split()) for v in values], dtype=object)
+    """Text keys: stripped, inner whitespace removed, '' for blank.
+
+    >>> _key([" XM 2020-01 ", None, "XM2020-01", 7]).tolist()
+    ['XM2020-01', '', 'XM2020-01', '7']
+    """
+    memo: dict = {}  # 20,000 tickets name a few thousand projects, parts and places
+    out = []
+    for v in values:
+        try:
+            k = memo.get(v)
+        except TypeError:  # unhashable
+            k = None
+        if k is None:
+            k = "" if is_blank(v) else "".join(str(v).split())
+            try:
+                memo[v] = k
+            except TypeError:
+                pass
+        out.append(k)
+    return np.array(out, dtype=object)
 
 
 def project_index(projects: Frame | pd.DataFrame) -> pd.DataFrame:
