@@ -242,7 +242,8 @@ def _type_column(frame: Frame, c: Column, raw: pd.Series) -> pd.Series:
         if c.kind == "int":
             return pd.Series(pd.array(np.where(np.isnan(out), None, out), dtype="Int64"), index=rows)
         return pd.Series(out, index=rows)
-    texts = pd.Series([(v.strip() or None) if type(v) is str else _text(v) for v in raw.to_numpy(dtype=object)],
+    texts = pd.Series([(v.strip() or None) if type(v) is str else None if v is None else _text(v)
+                       for v in raw.to_numpy(dtype=object)],
                       index=rows, dtype=object)  # text cells without a call each: most of a ledger
     if c.kind == "choice" and c.choices and not c.computed:
         bad = texts.notna() & ~texts.isin(c.choices)

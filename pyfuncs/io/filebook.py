@@ -401,7 +401,8 @@ class FileBook(Book):
         replaced: list = []
         deflaters: dict[str, Deflater] = {}
         try:
-            for sheet, cells in self._cells.items():
+            # the largest sheet first: its last pieces are deflated while the others are patched
+            for sheet, cells in sorted(self._cells.items(), key=lambda kv: -len(view.get(parts.get(kv[0]), b""))):
                 if not cells or sheet not in parts:
                     continue
                 part = parts[sheet]

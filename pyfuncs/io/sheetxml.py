@@ -406,8 +406,7 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
         return s
 
     letters: dict[int, bytes] = {}
-    s_attrs: dict[int | None, bytes] = {}
-    tails: dict[tuple, bytes] = {}  # (type, value) → the new cell's bytes after its s attribute
+    tails: dict[tuple, tuple] = {}  # (type, value, format, style above) → (s, the new cell's bytes after r)
     new_rows: dict[int, bytes] = {}
     # the dimension grows to the last cell given a value (known before any row is written, so
     # that the head can go out first when streaming)
@@ -453,21 +452,22 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
                 if v is None:
                     continue
                 last = wrote.get(cn)
-                s = style_of(v, formats.get((rn, cn)),
-                             last[1] if last is not None and last[0] == rn - 1 else style_above(rn, cn))
-                # a new cell: its bytes from memos (the same few values and styles recur)
-                sa = s_attrs.get(s)
-                if sa is None:
-                    sa = s_attrs[s] = b'" s="%d"' % s if s else b'"'
+                xf = last[1] if last is not None and last[0] == rn - 1 else style_above(rn, cn)
+                fmt = formats.get((rn, cn)) if formats else None
+                # a new cell: its style and its bytes after the reference depend only on the value,
+                # the format and the style above: remembered (a ledger repeats a few hundred values)
                 t = type(v)
-                key = (t, v) if t in _MEMO_TYPES and (t is not str or len(v) < 64) else None
-                after = tails.get(key) if key is not None else None
-                if after is None:
+                key = (t, v, fmt, xf) if t in _MEMO_TYPES and (t is not str or len(v) < 64) else None
+                hit = tails.get(key) if key is not None else None
+                if hit is None:
+                    s = style_of(v, fmt, xf)
                     c = _content(v)
-                    after = b"/>" if c is None else (b' t="' + c[0] + b'"' if c[0] else b"") + b">" + c[1] + b"</c>"
+                    hit = (s, (b'" s="%d"' % s if s else b'"') +
+                           (b"/>" if c is None else (b' t="' + c[0] + b'"' if c[0] else b"") + b">" + c[1] + b"</c>"))
                     if key is not None and len(tails) < 100_000:
-                        tails[key] = after
-                cur[cn] = (ref + sa + after) if cut else (b'<c r="' + ref + sa + after)
+                        tails[key] = hit
+                s = hit[0]
+                cur[cn] = (ref + hit[1]) if cut else (b'<c r="' + ref + hit[1])
                 added = True
             wrote[cn] = (rn, s)
         if added:
