@@ -300,7 +300,7 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
     wrapped text needs; a written row lower than that gets it (``customHeight``), a taller stays.
 
     ``sink``: instead of returning the bytes, hand them over in order, in lists of pieces of
-    about a megabyte, while the rows are still being patched (a deflater in another thread
+    about 4 MB, while the rows are still being patched (a deflater in another thread
     compresses the sheet meanwhile: :class:`pyfuncs.io.package.Deflater`); returns None.
 
     >>> xml = (b'<worksheet><dimension ref="A1"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
