@@ -377,3 +377,43 @@ def test_a_stray_far_cell_is_a_located_message_and_other_sheets_still_read(tmp_p
     assert proc.returncode == 0, proc.stderr
     assert "OK [[" in proc.stdout  # the other sheets still read
     assert "REFUSED" in proc.stdout and "「设置」" in proc.stdout and "XFD1048576" in proc.stdout
+
+
+def test_overwriting_a_shared_formulas_first_cell_keeps_the_others_formulas(featured, tmp_path):
+    """Excel stores a filled-down formula once, in the group's first cell (t="shared" ref= si=);
+    the others point at it. A job writing a value there must leave the others a formula of their
+    own (translated to their cell), with their cached values."""
+    from pyfuncs.io.book import col_letter
+
+    with FileBook.open(featured, lock=False) as book:
+        f = read_table(book, TABLES["repairs"])
+    row, col = int(f.df.index[0]), f.cols["problem"] - 3  # a column every row fills
+    assert list(f.df.index[:3]) == [row, row + 1, row + 2]
+    c = col_letter(col + 3)
+    m = _members(featured)
+    ledger = sheet_parts(m)["报修台账"]
+    xml = m[ledger]
+    for i, r in enumerate((row, row + 1, row + 2)):
+        f = (b'<f t="shared" ref="%s%d:%s%d" si="7">$A%d&amp;"-"&amp;B%d</f>' % (c.encode(), row, c.encode(), row + 2, row, row)
+             if i == 0 else b'<f t="shared" si="7"/>')
+        cell = b'<c r="%s%d" t="str">' % (c.encode(), r) + f + b"<v>cached%d</v></c>" % r
+        xml, n = re.subn(rb'<c r="' + c.encode() + b"%d" % r + rb'"[^>]*?(?:/>|>.*?</c>)', lambda _: cell, xml,
+                         count=1, flags=re.S)
+        assert n == 1
+    p = tmp_path / "shared.xlsm"
+    write_package(featured, {ledger: xml}, p)
+    with FileBook.open(p) as book:
+        book.write("报修台账", row, col + 3, [["人工填写"]])
+        book.save()
+    out = _members(p)[ledger]
+    for r in (row + 1, row + 2):
+        el = re.search(rb'<c r="' + c.encode() + b"%d" % r + rb'".*?</c>', out).group(0)
+        assert b"<f>$A%d&amp;&quot;-&quot;&amp;B%d</f>" % (r, r) in el or b'<f>$A%d&amp;"-"&amp;B%d</f>' % (r, r) in el, el
+        assert b"<v>cached%d</v>" % r in el and b"shared" not in el
+    import openpyxl
+
+    ws = openpyxl.load_workbook(p, keep_vba=True)["报修台账"]
+    assert ws[f"{c}{row}"].value == "人工填写"
+    assert ws[f"{c}{row + 2}"].value == f'=$A{row + 2}&"-"&B{row + 2}'
+    with FileBook.open(p, lock=False) as book:
+        assert book.read("报修台账", (row + 1, col + 3, row + 2, col + 3)) == [[f"cached{row + 1}"], [f"cached{row + 2}"]]

@@ -11,7 +11,9 @@ date number format; text ALWAYS as an inline string, whatever it starts with (``
 ``@``); only :class:`pyfuncs.io.book.Formula` values become ``<f>`` (no cached value: Excel
 computes it); ``None`` empties the cell but keeps its style. A new cell takes the style of the
 cell above it in its column, else its column's style. A write into a merged range other than its
-top-left cell is skipped.
+top-left cell is skipped. Overwriting the first cell of a shared formula (a formula Excel stores
+once for a filled-down range) gives every other cell of the group its own formula, translated to
+its cell, with its cached value.
 
 Example::
 
@@ -289,6 +291,66 @@ def merged_non_anchor(xml: bytes) -> list[tuple[int, int, int, int]]:
     return [parse_ref(m.group(1).decode()) for m in _MERGE.finditer(xml, i)]
 
 
+_SHARED_F = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?>\s*<f\b([^>]*?)(?:/>|>([^<]*)</f>)')
+
+
+class _Reformula(str):
+    """Not a value: the formula text an existing cell's shared ``<f>`` becomes (its cached value
+    and everything else kept)."""
+
+
+def _orphaned_shared(sheet_xml: bytes, start: int, end: int, cells: Mapping[tuple[int, int], Any]) -> dict:
+    """The cells that would lose their formula because ``cells`` overwrites the master of their
+    shared formula (Excel stores a filled-down formula once, in the group's first cell, and the
+    others point at it by ``si``): {(row, col): _Reformula(the formula translated to that cell)}.
+
+    >>> xml = (b'<sheetData><row r="2"><c r="E2"><f t="shared" ref="E2:E4" si="0">A2+$B$1</f><v>1</v></c></row>'
+    ...        b'<row r="3"><c r="E3"><f t="shared" si="0"/><v>2</v></c></row>'
+    ...        b'<row r="4"><c r="E4"><f t="shared" si="0"/><v>3</v></c></row></sheetData>')
+    >>> _orphaned_shared(xml, 0, len(xml), {(2, 5): 9, (4, 5): 7})
+    {(3, 5): 'A3+$B$1'}
+    """
+    if sheet_xml.find(b't="shared"', start, end) < 0:
+        return {}
+    masters: dict[bytes, tuple[str, int, int]] = {}   # si → (formula, row, col) of a master overwritten
+    members: list[tuple[bytes, int, int]] = []
+    for m in _SHARED_F.finditer(sheet_xml, start, end):
+        attrs = m.group(3)
+        if b't="shared"' not in attrs:
+            continue
+        si = re.search(rb'\ssi="(\d+)"', attrs)
+        if si is None:
+            continue
+        rc = (int(m.group(2)), _col_of(m.group(1)))
+        if m.group(4) is not None and b"ref=" in attrs:
+            if rc in cells:
+                from html import unescape
+
+                masters[si.group(1)] = (unescape(m.group(4).decode("utf-8")), *rc)
+        else:
+            members.append((si.group(1), *rc))
+    if not masters:
+        return {}
+    from openpyxl.formula.translate import Translator
+
+    out = {}
+    for si, r, c in members:
+        if si in masters and (r, c) not in cells:
+            text, mr, mc = masters[si]
+            try:
+                f = Translator("=" + text, origin=col_letter(mc) + str(mr)).translate_formula(col_letter(c) + str(r))
+            except Exception:  # noqa: BLE001 - a formula the translator cannot read: keep it as it reads at the master
+                f = "=" + text
+            out[(r, c)] = _Reformula(f[1:])
+    return out
+
+
+def _with_formula(el: bytes, text: str) -> bytes:
+    """A cell element (with or without its ``<c r="`` prefix) whose ``<f>`` becomes ``text``."""
+    f = b"<f>" + escape(text, quote=False).encode("utf-8") + b"</f>"
+    return re.sub(rb"<f\b[^>]*?(?:/>|>[^<]*</f>)", lambda _: f, el, count=1)
+
+
 def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: CellStyles | None = None,
                 formats: Mapping[tuple[int, int], str | None] | None = None,
                 replaced_formulas: list | None = None, heights: Mapping[int, float] | None = None,
@@ -360,6 +422,9 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
     by_row: dict[int, dict[int, Any]] = {}
     for (rr, cc), v in cells.items():
         by_row.setdefault(rr, {})[cc] = v
+    # a shared formula's master overwritten: the other cells of its group get their own formula
+    for (rr, cc), f in _orphaned_shared(sheet_xml, data_start, data_end, cells).items():
+        by_row.setdefault(rr, {})[cc] = f
     parsed: dict[int, tuple[bytes, dict[int, bytes], bytes, bytes]] = {}  # rows rewritten or looked at
 
     def row_cells(rn: int):
@@ -442,6 +507,10 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
                 lt = letters[cn] = col_letter(cn).encode()
             ref = lt + srn
             el = cur.get(cn)
+            if type(v) is _Reformula:
+                if el is not None:
+                    cur[cn] = _with_formula(el, v)
+                continue
             if el is not None:
                 attrs = (b' r="' if cut else b"") + el[0 if cut else 2:el.index(b">")].rstrip(b"/")
                 if replaced_formulas is not None and b"<f" in el:
