@@ -270,6 +270,16 @@ def _sheets(wb_xml: bytes, rels: dict[str, str]) -> list[_Sheet]:
             if s.start() >= m.start(1)]
 
 
+def _workbook_sheets(pkg: _Package) -> tuple[str, bytes, list[_Rel], dict[str, str], list[_Sheet]]:
+    """(workbook part, its XML, its relationships, relationship id → part, its sheets in tab
+    order) of a package."""
+    wb_part = _workbook_part(pkg)
+    wb_xml = pkg.get(wb_part)
+    wb_rels = pkg.rels_of(wb_part)
+    rid_part = {r.id: _resolve(wb_part, r.target) for r in wb_rels if not r.external}
+    return wb_part, wb_xml, wb_rels, rid_part, _sheets(wb_xml, rid_part)
+
+
 def _find(sheets: list[_Sheet], name: str) -> int | None:
     for i, s in enumerate(sheets):
         if s.name == name:
@@ -561,17 +571,10 @@ def graft_sheet(parts: Mapping[str, bytes], scratch: Mapping[str, bytes], *,
     :func:`graft_layout`)."""
     pkg = _Package(parts)
     src = _Package(scratch)
-    wb_part = _workbook_part(pkg)
+    wb_part, wb_xml, wb_rels, rid_part, sheets = _workbook_sheets(pkg)
     wb_rels_part = _rels_name(wb_part)
-    wb_xml = pkg.get(wb_part)
-    wb_rels = pkg.rels_of(wb_part)
-    rid_part = {r.id: _resolve(wb_part, r.target) for r in wb_rels if not r.external}
-    sheets = _sheets(wb_xml, rid_part)
-
-    s_wb_part = _workbook_part(src)
-    s_wb_xml = src.get(s_wb_part)
-    s_rid = {r.id: _resolve(s_wb_part, r.target) for r in src.rels_of(s_wb_part) if not r.external}
-    s_sheet = _sheets(s_wb_xml, s_rid)[0]
+    s_wb_part, s_wb_xml, _, _, s_sheets = _workbook_sheets(src)
+    s_sheet = s_sheets[0]
     name = s_sheet.name
 
     old = _find(sheets, name)
@@ -717,12 +720,8 @@ def remove_sheet(parts: Mapping[str, bytes], name: str) -> dict[str, bytes | Non
     that referred to it made ``#REF!`` as Excel makes them. (Formulas in other sheets' cells that
     refer to it are left as they are, with their cached values.)"""
     pkg = _Package(parts)
-    wb_part = _workbook_part(pkg)
+    wb_part, wb_xml, wb_rels, _, sheets = _workbook_sheets(pkg)
     wb_rels_part = _rels_name(wb_part)
-    wb_xml = pkg.get(wb_part)
-    wb_rels = pkg.rels_of(wb_part)
-    rid_part = {r.id: _resolve(wb_part, r.target) for r in wb_rels if not r.external}
-    sheets = _sheets(wb_xml, rid_part)
     index = _find(sheets, name)
     if index is None:
         return {}
