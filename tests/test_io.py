@@ -373,3 +373,38 @@ def test_read_columns_is_read_transposed(wb_path):
             assert book.read_columns(sheet, ref) == Book.read_columns(book, sheet, ref), ref
         got = book.read_columns(sheet, (2, 1, rows + 2, cols + 1))
         assert got[1][1] == "新值" and got[0][rows] == 5 and got[cols][0] is None
+
+
+def test_prefetch_reads_the_same_and_lets_the_file_go(wb_path, tmp_path):
+    """Sheets parsed in the background (FileBook.prefetch) read as the ones parsed on demand; a
+    prefetched sheet never read does not keep the file open when it is saved and closed."""
+    import os
+
+    from pyfuncs.io.safe import Refused
+
+    sheets = [TABLES[k].sheet for k in ("projects", "terms", "repairs")]
+    with FileBook.open(wb_path, lock=False) as book:
+        plain = {s: book.read(s, (1, 1, *book.extent(s))) for s in sheets}
+    with FileBook.open(wb_path) as book:
+        book.prefetch(sheets + ["没有这张表"])
+        assert set(book._parsing) == set(sheets)
+        assert {s: book.read(s, (1, 1, *book.extent(s))) for s in sheets[:2]} == {s: plain[s] for s in sheets[:2]}
+        book.write(sheets[0], 1, 30, [["x"]])  # the third sheet is never read
+        book.save()
+    fds = [os.readlink(f"/proc/self/fd/{n}") for n in os.listdir("/proc/self/fd")
+           if os.path.exists(f"/proc/self/fd/{n}")] if os.path.isdir("/proc/self/fd") else []
+    assert not [f for f in fds if f.startswith(str(wb_path))], fds
+    # a far stray cell in a prefetched sheet: refused when it is read, with the usual message
+    from pyfuncs.io.package import sheet_parts, write_package
+
+    with zipfile.ZipFile(wb_path) as z:
+        m = {n: z.read(n) for n in z.namelist()}
+    part = sheet_parts(m)[sheets[2]]
+    far = tmp_path / "far.xlsm"
+    write_package(wb_path, {part: m[part].replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576">'
+                                                 b'<v>1</v></c></row></sheetData>')}, far)
+    with FileBook.open(far) as book:
+        book.prefetch(sheets)
+        assert book.read(sheets[0], (1, 1, 1, 1))
+        with pytest.raises(Refused, match="XFD1048576"):
+            book.read(sheets[2], (1, 1, 1, 1))

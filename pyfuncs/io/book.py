@@ -189,6 +189,10 @@ class Book(ABC):
         Formulas are read as their cached value (a formula the job wrote reads as None in a file
         until Excel computes it)."""
 
+    def prefetch(self, sheets) -> None:
+        """A hint: the job is about to read these sheets, in this order (a file book parses them
+        in the background meanwhile; Excel has them already)."""
+
     def read_columns(self, sheet: str, ref: Ref) -> list[list[Any]]:
         """The values of a rectangle as columns (what a table reader wants): :meth:`read`
         transposed; a book that holds its cells by row may do it in one step."""

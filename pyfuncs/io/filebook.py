@@ -57,6 +57,9 @@ class FileBook(Book):
         self._merged: dict[str, list[Ref]] = {}
         self._tables: dict[str, tuple[str, Ref]] | None = None
         self._formulas_written = False
+        self._parsing: dict[str, Any] = {}  # sheet → Future of its python-calamine sheet (prefetch)
+        self._pool = None
+        self._prefetch_reader: list = []  # the background thread's CalamineWorkbook, once opened
         #: called with (step, total, text) for each job step (the command line's progress bar)
         self.on_progress = None
 
@@ -80,6 +83,7 @@ class FileBook(Book):
         return book
 
     def close(self) -> None:
+        self._stop_prefetch()
         if self._fast is not None:
             with contextlib.suppress(Exception):
                 self._fast.close()
@@ -167,6 +171,7 @@ class FileBook(Book):
         self._forget(name)
 
     def _forget(self, sheet: str) -> None:
+        self._parsing.pop(sheet, None)
         self._cells.pop(sheet, None)
         self._formats.pop(sheet, None)
         self._grids.pop(sheet, None)
@@ -182,21 +187,70 @@ class FileBook(Book):
         self._forget(lay.name)
 
     # ---- reading ---------------------------------------------------------------------------------
+    def prefetch(self, sheets) -> None:
+        """Parse ``sheets`` in a background thread, in this order, while the job works on what it
+        has read: python-calamine lets go of the GIL while it parses. Each is guarded here first
+        (:meth:`_guard`); a sheet's error comes out when it is read. Only on the file as opened."""
+        if self._changes or self._fast_stale:
+            return
+        names = set(self._reader().sheet_names)
+        todo = [s for s in dict.fromkeys(sheets) if s in names and s not in self._grids and s not in self._parsing]
+        if not todo:
+            return
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aftercare-read")
+        reader = self._prefetch_reader
+
+        def parse(sheet: str):
+            from python_calamine import CalamineWorkbook
+
+            if not reader:
+                reader.append(CalamineWorkbook.from_path(str(self.path)))
+            return reader[0].get_sheet_by_name(sheet)
+
+        for sheet in todo:
+            try:
+                self._guard(sheet)
+            except Refused as e:
+                fut: Future = Future()
+                fut.set_exception(e)
+                self._parsing[sheet] = fut
+                continue
+            self._parsing[sheet] = self._pool.submit(parse, sheet)
+
+    def _stop_prefetch(self) -> None:
+        """Wait for the background parse and close its reader (nothing may hold the file when
+        it is replaced)."""
+        self._parsing.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        while self._prefetch_reader:
+            with contextlib.suppress(Exception):
+                self._prefetch_reader.pop().close()
+
     def _grid(self, sheet: str) -> list[list[Any]]:
         """The calamine value grid of a sheet from A1 (cached values for formulas)."""
         g = self._grids.get(sheet)
         if g is None:
+            fut = self._parsing.pop(sheet, None)
             fast = self._reader()
             if sheet not in fast.sheet_names:
                 raise BookError(f"工作簿中没有工作表「{sheet}」")
-            self._guard(sheet)
+            if fut is None:
+                self._guard(sheet)
             try:
-                ws = fast.get_sheet_by_name(sheet)  # parses the sheet: once, for values and merges
+                # parses the sheet: once, for values and merges (or the prefetch did)
+                ws = fast.get_sheet_by_name(sheet) if fut is None else fut.result()
                 self._merged[sheet] = [(a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1)
                                        for a, b in (ws.merged_cell_ranges or [])]
                 # '' as None, whole floats as int (inline: this runs once per cell of the sheet)
                 g = [[None if v == "" else int(v) if type(v) is float and v.is_integer() and abs(v) < 2**53 else v
                       for v in row] for row in ws.to_python(skip_empty_area=False) if row is not None]
+            except Refused:
+                raise
             except Exception as e:  # noqa: BLE001
                 raise Refused(f"无法读取工作簿「{self.path.name}」的工作表「{sheet}」（文件可能已损坏）："
                               f"{type(e).__name__}: {e}") from e
@@ -460,6 +514,7 @@ class FileBook(Book):
         return bak
 
     def _release(self) -> None:
+        self._stop_prefetch()
         with contextlib.suppress(Exception):
             self._pkg.close()
         if self._fast is not None:

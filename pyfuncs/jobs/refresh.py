@@ -457,6 +457,8 @@ def compute_repairs(rep: Frame, proj: pd.DataFrame, ends: pd.DataFrame, settings
 def run(book: Book, opts: JobOptions) -> JobResult:
     result = JobResult("refresh")
     today = opts.today
+    # the big sheets parse in the background while the small ones are read and typed
+    book.prefetch(TABLES[k].sheet for k in ("terms", "repairs", "visits"))
     book.progress(1, 5, "读取设置和节假日")
     settings, p1 = read_settings(book)
     calendar, p2 = read_calendar(book)
