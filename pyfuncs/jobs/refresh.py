@@ -471,18 +471,18 @@ def run(book: Book, opts: JobOptions) -> JobResult:
     book.progress(3, 5, "计算保修到期日")
     terms = read_table(book, TABLES["terms"])
     result.problems += terms.problems
-    # every table is read before the first write: reads are fast until a file book loads for writing
+    t_out, tp = compute_terms(terms, proj, settings, today, projects)
+    result.problems += tp
+    t_written = write_columns(book, terms, t_out) if terms.cols else 0
+    ends = effective_ends(proj, terms, t_out["end"].to_numpy(dtype="datetime64[D]") if len(t_out) else
+                          np.zeros(0, "datetime64[D]"), settings)
+    # the ledger is read only now: a file book has been parsing it in the background meanwhile
     rep = read_table(book, TABLES["repairs"])
     result.problems += rep.problems
     visit_ids = ()
     if book.has_sheet(TABLES["visits"].sheet):
         vt = read_table(book, TABLES["visits"])
         visit_ids = [v for v in vt.df["ticket_id"].dropna()] if len(vt.df) else ()
-    t_out, tp = compute_terms(terms, proj, settings, today, projects)
-    result.problems += tp
-    t_written = write_columns(book, terms, t_out) if terms.cols else 0
-    ends = effective_ends(proj, terms, t_out["end"].to_numpy(dtype="datetime64[D]") if len(t_out) else
-                          np.zeros(0, "datetime64[D]"), settings)
 
     book.progress(4, 5, "刷新报修台账")
     r_out, rp, stats = compute_repairs(rep, proj, ends, settings, calendar, today, visit_ids)
