@@ -255,6 +255,9 @@ class FileBook(Book):
                 raise Refused(f"无法读取工作簿「{self.path.name}」的工作表「{sheet}」（文件可能已损坏）："
                               f"{type(e).__name__}: {e}") from e
             self._grids[sheet] = g
+            if fut is not None:
+                del ws, fut
+                _trim_heap()  # the sheet parsed in the other thread was freed in that thread's heap
         return g
 
     def _guard(self, sheet: str) -> None:
@@ -527,6 +530,26 @@ class FileBook(Book):
 
         self._pkg = Package(self.path)
         self._fast_stale = True
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc keeps a heap per thread: what a
+    background parse freed would otherwise stay in the process's resident memory)."""
+    import ctypes
+    import ctypes.util
+
+    global _LIBC
+    if _LIBC is None:
+        try:
+            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)
+
+
+_LIBC = None
 
 
 def wrapped_heights(sheet_xml: bytes, styles_xml: bytes | None, cells: dict) -> dict[int, float]:

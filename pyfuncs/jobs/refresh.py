@@ -458,7 +458,7 @@ def run(book: Book, opts: JobOptions) -> JobResult:
     result = JobResult("refresh")
     today = opts.today
     # the big sheets parse in the background while the small ones are read and typed
-    book.prefetch(TABLES[k].sheet for k in ("terms", "repairs", "visits"))
+    book.prefetch([TABLES["repairs"].sheet])
     book.progress(1, 5, "读取设置和节假日")
     settings, p1 = read_settings(book)
     calendar, p2 = read_calendar(book)
