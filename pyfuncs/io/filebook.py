@@ -189,35 +189,37 @@ class FileBook(Book):
     # ---- reading ---------------------------------------------------------------------------------
     def prefetch(self, sheets) -> None:
         """Parse ``sheets`` in a background thread, in this order, while the job works on what it
-        has read: python-calamine lets go of the GIL while it parses. Each is guarded here first
-        (:meth:`_guard`); a sheet's error comes out when it is read. Only on the file as opened."""
+        has read: python-calamine lets go of the GIL while it parses. Each is guarded there first
+        (:func:`pyfuncs.io.guard.check_used_range`, as :meth:`_guard` does); a sheet's error comes
+        out when it is read. Only on the file as opened."""
         if self._changes or self._fast_stale:
             return
         names = set(self._reader().sheet_names)
         todo = [s for s in dict.fromkeys(sheets) if s in names and s not in self._grids and s not in self._parsing]
         if not todo:
             return
-        from concurrent.futures import Future, ThreadPoolExecutor
+        from concurrent.futures import ThreadPoolExecutor
 
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aftercare-read")
+        from pyfuncs.io.guard import check_used_range
+
         reader = self._prefetch_reader
+        view, parts = self._view(), self._sheet_parts()
 
         def parse(sheet: str):
+            # the guard first, as for a sheet read on demand (inflating the part lets go of the
+            # GIL too); the package reads members under its zip file's lock
             from python_calamine import CalamineWorkbook
 
+            part = parts.get(sheet)
+            if part and part in view:
+                check_used_range(view[part], sheet)
             if not reader:
                 reader.append(CalamineWorkbook.from_path(str(self.path)))
             return reader[0].get_sheet_by_name(sheet)
 
         for sheet in todo:
-            try:
-                self._guard(sheet)
-            except Refused as e:
-                fut: Future = Future()
-                fut.set_exception(e)
-                self._parsing[sheet] = fut
-                continue
             self._parsing[sheet] = self._pool.submit(parse, sheet)
 
     def _stop_prefetch(self) -> None:
