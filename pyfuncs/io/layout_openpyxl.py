@@ -172,7 +172,7 @@ def _put(ws, r: int, c: int, value, style: str, resolved: dict) -> None:
 
     if isinstance(value, dt.datetime):
         value = value.date() if value.time() == dt.time() else value
-    font, fill, border, align, fmt = _openpyxl_style(style)
+    fmt = _openpyxl_style(style)[4]
     if not fmt and isinstance(value, dt.date):
         fmt = "yyyy-mm-dd"
     key = (style, fmt)
@@ -185,15 +185,7 @@ def _put(ws, r: int, c: int, value, style: str, resolved: dict) -> None:
     cell.value = value
     if type(value) is str and value.startswith("="):
         cell.data_type = "s"
-    cell.font = font
-    if fill is not None:
-        cell.fill = fill
-    if border is not None:
-        cell.border = border
-    cell.alignment = align
-    if fmt:
-        cell.number_format = fmt
-    resolved[key] = copy(cell._style)
+    _style_cell(cell, style, fmt, resolved)
 
 
 def _values(ws, lay: Layout, resolved: dict) -> dict[tuple[int, int], tuple[Any, int | None]]:
@@ -234,22 +226,28 @@ def _style_array(ws, style: str, sample, resolved: dict):
     datetime, or None for a value of any other type), without keeping the cell."""
     from openpyxl.cell.cell import Cell
 
-    font, fill, border, align, fmt = _openpyxl_style(style)
+    fmt = _openpyxl_style(style)[4]
     if not fmt and isinstance(sample, dt.date):
         fmt = "yyyy-mm-dd"
     key = (style, fmt)
     if key not in resolved:
-        cell = Cell(ws, row=1, column=1)
-        cell.font = font
-        if fill is not None:
-            cell.fill = fill
-        if border is not None:
-            cell.border = border
-        cell.alignment = align
-        if fmt:
-            cell.number_format = fmt
-        resolved[key] = copy(cell._style)
+        _style_cell(Cell(ws, row=1, column=1), style, fmt, resolved)
     return Cell(ws, row=1, column=1, value=sample, style_array=copy(resolved[key]))._style
+
+
+def _style_cell(cell, style: str, fmt: str | None, resolved: dict) -> None:
+    """Give ``cell`` the font, fill, border, alignment of ``style`` and the number format ``fmt``,
+    and remember the resolved style array as ``resolved[(style, fmt)]``."""
+    font, fill, border, align, _ = _openpyxl_style(style)
+    cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if border is not None:
+        cell.border = border
+    cell.alignment = align
+    if fmt:
+        cell.number_format = fmt
+    resolved[(style, fmt)] = copy(cell._style)
 
 
 def _openpyxl_chart(ws, spec: ChartSpec):
