@@ -190,7 +190,7 @@ class FileBook(Book):
     def prefetch(self, sheets) -> None:
         """Parse ``sheets`` in a background thread, in this order, while the job works on what it
         has read: python-calamine lets go of the GIL while it parses. Each is guarded there first
-        (:func:`pyfuncs.io.guard.check_used_range`, as :meth:`_guard` does); a sheet's error comes
+        (as :meth:`_guard` does); a sheet's error comes
         out when it is read. Only on the file as opened."""
         if self._changes or self._fast_stale:
             return
@@ -202,8 +202,6 @@ class FileBook(Book):
 
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aftercare-read")
-        from pyfuncs.io.guard import check_used_range
-
         reader = self._prefetch_reader
         view, parts = self._view(), self._sheet_parts()
 
@@ -212,9 +210,7 @@ class FileBook(Book):
             # GIL too); the package reads members under its zip file's lock
             from python_calamine import CalamineWorkbook
 
-            part = parts.get(sheet)
-            if part and part in view:
-                check_used_range(view[part], sheet)
+            _guard_sheet(view, parts, sheet)
             if not reader:
                 reader.append(CalamineWorkbook.from_path(str(self.path)))
             return reader[0].get_sheet_by_name(sheet)
@@ -264,11 +260,7 @@ class FileBook(Book):
 
     def _guard(self, sheet: str) -> None:
         """Refuse a sheet whose used range would make calamine allocate a huge grid."""
-        from pyfuncs.io.guard import check_used_range
-
-        part = self._sheet_parts().get(sheet)
-        if part and part in self._view():
-            check_used_range(self._view()[part], sheet)
+        _guard_sheet(self._view(), self._sheet_parts(), sheet)
 
     def extent(self, sheet: str) -> tuple[int, int]:
         g = self._grid(sheet)
@@ -289,12 +281,17 @@ class FileBook(Book):
             src = g[row] if row < len(g) else []
             vals = src[l - 1:r]
             out.append(vals + [None] * (width - len(vals)) if len(vals) < width else vals)
-        pending = self._cells.get(sheet)
-        if pending:
-            for (pr, pc), v in pending.items():
-                if t <= pr <= b and l <= pc <= r:
-                    out[pr - t][pc - l] = None if isinstance(v, Formula) else v
+        for i, j, v in self._pending_in(sheet, ref):
+            out[i][j] = v
         return out
+
+    def _pending_in(self, sheet: str, ref: Ref):
+        """(row offset, column offset, value as it reads) of the writes not yet saved inside
+        ``ref``: a written formula reads as None until Excel computes it."""
+        t, l, b, r = ref
+        for (pr, pc), v in (self._cells.get(sheet) or {}).items():
+            if t <= pr <= b and l <= pc <= r:
+                yield pr - t, pc - l, None if isinstance(v, Formula) else v
 
     def read_columns(self, sheet: str, ref: Ref) -> list[list[Any]]:
         """:meth:`read` as columns, cut from the value grid in one transposition."""
@@ -313,11 +310,8 @@ class FileBook(Book):
         if missing:
             for c in cols:
                 c.extend([None] * missing)
-        pending = self._cells.get(sheet)
-        if pending:
-            for (pr, pc), v in pending.items():
-                if t <= pr <= b and l <= pc <= r:
-                    cols[pc - l][pr - t] = None if isinstance(v, Formula) else v
+        for i, j, v in self._pending_in(sheet, ref):
+            cols[j][i] = v
         return cols
 
     def table_ref(self, sheet: str, name: str) -> Ref | None:
@@ -532,6 +526,15 @@ class FileBook(Book):
 
         self._pkg = Package(self.path)
         self._fast_stale = True
+
+
+def _guard_sheet(view, parts: dict[str, str], sheet: str) -> None:
+    """:func:`pyfuncs.io.guard.check_used_range` on ``sheet``'s part in the package ``view``."""
+    from pyfuncs.io.guard import check_used_range
+
+    part = parts.get(sheet)
+    if part and part in view:
+        check_used_range(view[part], sheet)
 
 
 def _trim_heap() -> None:

@@ -151,8 +151,7 @@ def _content(v: Any) -> tuple[bytes, bytes] | None:
     if isinstance(v, Formula):
         return b"", b"<f>" + escape(_ILLEGAL.sub("", v.lstrip("=")), quote=False).encode("utf-8", "replace") + b"</f>"
     if isinstance(v, str):
-        v = _ILLEGAL.sub("", v)
-        return b"inlineStr", b'<is><t xml:space="preserve">' + escape(v, quote=False).encode("utf-8", "replace") + b"</t></is>"
+        return b"inlineStr", b'<is><t xml:space="preserve">' + _text_bytes(v) + b"</t></is>"
     if isinstance(v, bool):
         return b"b", b"<v>1</v>" if v else b"<v>0</v>"
     if isinstance(v, (dt.date, dt.datetime)):
@@ -443,10 +442,8 @@ def patch_cells(sheet_xml: bytes, cells: Mapping[tuple[int, int], Any], styles: 
     style_memo: dict[tuple, int | None] = {}
 
     def style_above(rn: int, cn: int) -> int | None:
+        # (the caller has already tried a cell this patch wrote in the row just above)
         nonlocal col_styles
-        last = wrote.get(cn)
-        if last is not None and last[0] == rn - 1:
-            return last[1]
         for up in range(rn - 1, max(rn - 6, 0), -1):
             rc = row_cells(up)
             if rc is None:
